@@ -1,0 +1,113 @@
+"""stable-baselines3 callbacks of a rewardgym run: info logging and resumable checkpoints."""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict, deque
+from pathlib import Path
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+
+
+class InfoLoggerCallback(BaseCallback):
+    """Logs what the ground-truth ``ep_rew_mean`` does not show.
+
+    * ``rollout/success_rate``: fraction of the last ``window`` finished episodes whose final
+      ``info["success"]`` was true;
+    * ``reward/shaped_mean``: mean of the reward PPO trained on (the wrapper's) per step;
+    * ``reward/env_mean`` and ``reward/<term>``: the env's own reward and every
+      ``info["reward_<term>"]`` averaged over the rollout.
+    """
+
+    def __init__(self, window: int = 100):
+        super().__init__()
+        self.successes: deque[float] = deque(maxlen=window)
+        self._sums: dict[str, float] = defaultdict(float)
+        self._counts: dict[str, int] = defaultdict(int)
+
+    def _on_step(self) -> bool:
+        infos = self.locals["infos"]
+        dones = self.locals["dones"]
+        rewards = self.locals["rewards"]
+        self._add("reward/shaped_mean", float(np.mean(rewards)))
+        for info, done in zip(infos, dones):
+            for key, value in info.items():
+                if key.startswith("reward_") and key != "reward_input" and np.isscalar(value):
+                    self._add(f"reward/{key[len('reward_'):]}", float(value))
+            if "env_reward" in info:
+                self._add("reward/env_mean", float(info["env_reward"]))
+            if done and "success" in info:
+                self.successes.append(float(bool(info["success"])))
+        return True
+
+    def _add(self, key: str, value: float) -> None:
+        self._sums[key] += value
+        self._counts[key] += 1
+
+    def _on_rollout_end(self) -> None:
+        for key, total in self._sums.items():
+            self.logger.record(key, total / max(self._counts[key], 1))
+        self._sums.clear()
+        self._counts.clear()
+        if self.successes:
+            self.logger.record("rollout/success_rate", float(np.mean(self.successes)))
+
+
+CKPT_RE = re.compile(r"ckpt_(\d+)_steps\.zip$")
+
+
+class ResumableCheckpoint(BaseCallback):
+    """Saves model, VecNormalize statistics and ``state.json`` every ``save_freq`` env steps.
+
+    A killed run loses at most one interval: :func:`latest_checkpoint` finds the newest
+    complete checkpoint (``state.json`` is written last, so a half-written one is ignored).
+    """
+
+    def __init__(self, ckpt_dir: Path, save_freq: int, keep: int = 3):
+        super().__init__()
+        self.ckpt_dir = Path(ckpt_dir)
+        self.save_freq = int(save_freq)
+        self.keep = keep
+        self._last = 0
+
+    def _init_callback(self) -> None:
+        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        self._last = self.num_timesteps
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps - self._last >= self.save_freq:
+            self.save()
+        return True
+
+    def save(self) -> Path:
+        steps = self.num_timesteps
+        path = self.ckpt_dir / f"ckpt_{steps}_steps.zip"
+        self.model.save(path)
+        vecnorm = self.model.get_vec_normalize_env()
+        if vecnorm is not None:
+            vecnorm.save(str(self.ckpt_dir / f"vecnormalize_{steps}_steps.pkl"))
+        (self.ckpt_dir / "state.json").write_text(json.dumps({"num_timesteps": steps, "model": path.name}))
+        self._last = steps
+        for old in sorted(self.ckpt_dir.glob("ckpt_*_steps.zip"), key=_steps_of)[: -self.keep]:
+            old.unlink(missing_ok=True)
+            (self.ckpt_dir / f"vecnormalize_{_steps_of(old)}_steps.pkl").unlink(missing_ok=True)
+        return path
+
+
+def _steps_of(path: Path) -> int:
+    m = CKPT_RE.search(path.name)
+    return int(m.group(1)) if m else -1
+
+
+def latest_checkpoint(ckpt_dir: Path) -> tuple[Path, Path | None] | None:
+    """``(model.zip, vecnormalize.pkl or None)`` of the checkpoint named in ``state.json``."""
+    state = Path(ckpt_dir) / "state.json"
+    if not state.exists():
+        return None
+    name = json.loads(state.read_text())["model"]
+    model = Path(ckpt_dir) / name
+    if not model.exists():
+        return None
+    vecnorm = Path(ckpt_dir) / f"vecnormalize_{_steps_of(model)}_steps.pkl"
+    return model, (vecnorm if vecnorm.exists() else None)

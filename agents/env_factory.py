@@ -1,0 +1,136 @@
+"""Builds the wrapper stack of a training or evaluation run, visible in one place.
+
+Per env: ``gym.make(id, **kwargs)`` -> :class:`FiniteActionCheck` -> ``Monitor`` (ground-truth
+returns and ``success`` per episode) -> the reward wrapper. Monitor sits *below* the reward
+wrapper, so ``rollout/ep_rew_mean`` stays the true task return whatever reward PPO trains on.
+Then a stable-baselines3 VecEnv, the vector half of a batched reward, and VecNormalize.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+import rewardgym  # noqa: F401  (registers the envs)
+from rewardgym.reward_wrappers.base import wrap_vec_env
+
+
+class FiniteActionCheck(gym.ActionWrapper):
+    """Raises ``ValueError`` naming the action when it holds NaN or infinite values.
+
+    Gymnasium's own envs clip or propagate such actions silently; rewardgym refuses them.
+    """
+
+    def action(self, action):
+        arr = np.asarray(action)
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError(f"action must be finite, got {action!r} in env {self.env.spec.id if self.env.spec else self.env}")
+        return action
+
+
+class SuccessFromEpisodeEnd(gym.Wrapper):
+    """Adds ``info["success"]`` to envs that have none (Gymnasium's classic control).
+
+    ``rule="terminated"``: the episode ended by reaching its goal (MountainCar);
+    ``rule="survived"``: the time limit ended it and the env never failed (CartPole).
+    """
+
+    RULES = ("terminated", "survived")
+
+    def __init__(self, env: gym.Env, rule: str):
+        if rule not in self.RULES:
+            raise ValueError(f"env.success must be one of {self.RULES} or 'info', got {rule!r}")
+        super().__init__(env)
+        self.rule = rule
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if "success" not in info:
+            info = dict(info)
+            info["success"] = bool(terminated) if self.rule == "terminated" else bool(truncated and not terminated)
+        return obs, reward, terminated, truncated, info
+
+
+def reward_factory(reward_cfg: DictConfig | None) -> Callable[[gym.Env], gym.Env] | None:
+    """Instantiates the reward config: None for ground truth, else a callable ``env -> env``."""
+    if reward_cfg is None or reward_cfg.get("_target_") is None:
+        return None
+    from hydra.utils import instantiate
+
+    factory = instantiate(reward_cfg)
+    if not callable(factory):
+        raise TypeError(f"reward config {reward_cfg.get('_target_')} did not give a callable (env -> env)")
+    return factory
+
+
+def needs_frames(factory: Callable | None) -> bool:
+    """Model rewards look at rendered frames; per-env factories may say so themselves."""
+    cls = factory.func if isinstance(factory, functools.partial) else factory
+    return bool(getattr(cls, "needs_frames", False))
+
+
+def env_kwargs(env_cfg: DictConfig) -> dict[str, Any]:
+    """The env config's ``kwargs`` as a plain dict (empty when absent)."""
+    kwargs = env_cfg.get("kwargs")
+    return {} if kwargs is None else dict(OmegaConf.to_container(kwargs, resolve=True))
+
+
+def make_env(
+    env_cfg: DictConfig,
+    factory: Callable | None,
+    seed: int,
+    monitor_path: str | None = None,
+    render_mode: str | None = None,
+) -> Callable[[], gym.Env]:
+    """Returns a thunk creating one wrapped env (picklable for SubprocVecEnv)."""
+    kwargs = env_kwargs(env_cfg)
+    max_steps = env_cfg.get("max_episode_steps")
+    success_rule = env_cfg.get("success", "info")
+
+    def _thunk() -> gym.Env:
+        from stable_baselines3.common.monitor import Monitor
+
+        make_kwargs: dict[str, Any] = dict(kwargs)
+        if render_mode is not None:
+            make_kwargs["render_mode"] = render_mode
+        if max_steps is not None:
+            make_kwargs["max_episode_steps"] = int(max_steps)
+        env = gym.make(env_cfg.id, **make_kwargs)
+        env = FiniteActionCheck(env)
+        if success_rule != "info":
+            env = SuccessFromEpisodeEnd(env, success_rule)
+        # A resumed run appends to its Monitor files; a new one writes the header first.
+        fresh = monitor_path is None or not Path(monitor_path + ".monitor.csv").exists()
+        env = Monitor(env, filename=monitor_path, info_keywords=("success",), override_existing=fresh)
+        if factory is not None:
+            env = factory(env)
+        env.action_space.seed(seed)
+        return env
+
+    return _thunk
+
+
+def build_vec_env(cfg: DictConfig, factory: Callable | None, run_dir: Path | None, seed: int, n_envs: int | None = None):
+    """The SB3 VecEnv of a run: ``agent.n_envs`` envs, ``agent.vec_env`` dummy|subproc."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    n = int(n_envs or cfg.agent.n_envs)
+    kind = cfg.agent.vec_env
+    if kind not in ("dummy", "subproc"):
+        raise ValueError(f"agent.vec_env must be 'dummy' or 'subproc', got {kind!r}")
+    render_mode = "rgb_array" if (needs_frames(factory) or cfg.env.get("render", False)) else None
+    mon_dir = None
+    if run_dir is not None:
+        mon_dir = run_dir / "monitor"
+        mon_dir.mkdir(parents=True, exist_ok=True)
+    thunks = [
+        make_env(cfg.env, factory, seed + i, str(mon_dir / f"env{i}") if mon_dir else None, render_mode)
+        for i in range(n)
+    ]
+    venv = DummyVecEnv(thunks) if kind == "dummy" or n == 1 else SubprocVecEnv(thunks, start_method="forkserver")
+    venv.seed(seed)
+    return wrap_vec_env(venv, factory)

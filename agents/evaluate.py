@@ -1,0 +1,107 @@
+"""Evaluates a policy on the ground-truth reward; also the ``rewardgym-eval`` command.
+
+``rewardgym-eval RUN_DIR [--episodes N] [--video]`` loads a finished (or checkpointed) run
+from its Hydra output dir and reports success rate and return, optionally writing an MP4.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+
+def rollout_stats(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path: Path | None = None,
+                  video_path: Path | None = None, deterministic: bool = True) -> dict[str, Any]:
+    """Runs ``episodes`` episodes with ``policy`` (an SB3 model, or None for uniform random
+    actions) on the env's ground-truth reward. Returns mean/std return, success rate, length."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    from .env_factory import make_env
+
+    render = "rgb_array" if video_path is not None else None
+    venv = DummyVecEnv([make_env(cfg.env, None, seed, None, render)])
+    venv.seed(seed)
+    if vecnorm_path is not None and policy is not None:
+        venv = VecNormalize.load(str(vecnorm_path), venv)
+        venv.training = False
+        venv.norm_reward = False
+    returns, lengths, successes, frames = [], [], [], []
+    obs = venv.reset()
+    while len(returns) < episodes:
+        if policy is None:
+            action = np.array([venv.action_space.sample()])
+        else:
+            action, _ = policy.predict(obs, deterministic=deterministic)
+        if video_path is not None and len(returns) < 3:
+            frames.append(venv.envs[0].render() if isinstance(venv, DummyVecEnv) else venv.venv.envs[0].render())
+        obs, _, done, info = venv.step(action)
+        if done[0]:
+            returns.append(float(info[0]["episode"]["r"]))
+            lengths.append(int(info[0]["episode"]["l"]))
+            successes.append(float(bool(info[0].get("success", False))))
+    venv.close()
+    if video_path is not None and frames:
+        import imageio.v2 as imageio
+
+        imageio.mimsave(str(video_path), [np.asarray(f) for f in frames], fps=30)
+    return {
+        "episodes": episodes,
+        "return_mean": float(np.mean(returns)),
+        "return_std": float(np.std(returns)),
+        "success_rate": float(np.mean(successes)),
+        "length_mean": float(np.mean(lengths)),
+    }
+
+
+def load_run(run_dir: Path):
+    """``(cfg, model, vecnormalize path or None)`` of a run dir (final model, else last checkpoint)."""
+    from stable_baselines3 import PPO
+
+    from .callbacks import latest_checkpoint
+
+    run_dir = Path(run_dir)
+    cfg_path = run_dir / ".hydra" / "config.yaml"
+    if not cfg_path.exists():
+        raise FileNotFoundError(f"{run_dir} is not a rewardgym run dir: {cfg_path} is missing")
+    cfg = OmegaConf.load(cfg_path)
+    model_path, vecnorm = run_dir / "final_model.zip", run_dir / "vecnormalize.pkl"
+    if not model_path.exists():
+        found = latest_checkpoint(run_dir / "checkpoints")
+        if found is None:
+            raise FileNotFoundError(f"no final_model.zip nor checkpoint in {run_dir}")
+        model_path, vecnorm = found
+    model = PPO.load(model_path, device="cpu")
+    return cfg, model, (vecnorm if vecnorm is not None and Path(vecnorm).exists() else None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rewardgym-eval", description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path, help="a rewardgym-train output dir")
+    parser.add_argument("--episodes", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=10_000)
+    parser.add_argument("--video", action="store_true", help="write eval.mp4 (first 3 episodes)")
+    parser.add_argument("--stochastic", action="store_true", help="sample actions instead of the mode")
+    args = parser.parse_args(argv)
+    if args.episodes < 1:
+        parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    try:
+        cfg, model, vecnorm = load_run(args.run_dir)
+    except FileNotFoundError as err:
+        print(f"rewardgym-eval: {err}", file=sys.stderr)
+        return 2
+    video = args.run_dir / "eval.mp4" if args.video else None
+    stats = rollout_stats(model, cfg, args.episodes, args.seed, vecnorm, video, not args.stochastic)
+    (args.run_dir / "eval.json").write_text(json.dumps(stats, indent=2))
+    print(json.dumps(stats, indent=2))
+    if video:
+        print(f"video: {video}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

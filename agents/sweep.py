@@ -1,0 +1,59 @@
+"""Hydra callback writing one summary table of a multirun's ``metrics.json`` files."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+
+def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+COLUMNS = ["run", "overrides", "eval.success_rate", "eval.return_mean", "random_policy.success_rate",
+           "random_policy.return_mean", "total_timesteps", "steps_per_second", "wall_time_s"]
+
+
+def summarize(sweep_dir: Path) -> Path | None:
+    """Writes ``summary.csv`` and ``summary.md`` in ``sweep_dir``; returns the md path."""
+    rows = []
+    for metrics_file in sorted(Path(sweep_dir).glob("*/metrics.json")):
+        run = metrics_file.parent
+        flat = _flat(json.loads(metrics_file.read_text()))
+        overrides_file = run / ".hydra" / "overrides.yaml"
+        overrides = " ".join(line[2:].strip() for line in overrides_file.read_text().splitlines()
+                             if line.startswith("- ")) if overrides_file.exists() else ""
+        rows.append({"run": run.name, "overrides": overrides, **flat})
+    if not rows:
+        return None
+    with open(Path(sweep_dir) / "summary.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+    def fmt(v: Any) -> str:
+        return f"{v:.3g}" if isinstance(v, float) else str(v if v is not None else "")
+
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(fmt(r.get(c)) for c in COLUMNS) + " |" for r in rows]
+    md = Path(sweep_dir) / "summary.md"
+    md.write_text("\n".join(lines) + "\n")
+    return md
+
+
+class SweepSummary(Callback):
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        md = summarize(Path(config.hydra.sweep.dir))
+        if md is not None:
+            print(f"[rewardgym] sweep summary: {md}")
+            print(md.read_text())

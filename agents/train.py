@@ -1,0 +1,158 @@
+"""``rewardgym-train``: vectorized PPO (stable-baselines3) on a rewardgym task, configured by Hydra.
+
+Examples::
+
+    rewardgym-train                                   # the default task, ground-truth reward
+    rewardgym-train env=humanoid_kneel reward=clip agent.n_envs=8
+    rewardgym-train hydra.run.dir=runs/a resume=true  # continue a killed run
+    rewardgym-train -m seed=0,1,2 hydra/launcher=joblib   # a sweep, in parallel
+
+A run writes into Hydra's output dir: ``tb/`` (TensorBoard), ``checkpoints/``,
+``final_model.zip``, ``vecnormalize.pkl``, ``monitor/`` (ground-truth episodes),
+``metrics.json`` and ``learning_curve.png``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from .cli_errors import validate_overrides
+
+
+def choose_policy(observation_space, requested: str = "auto") -> str:
+    """MlpPolicy for vectors, CnnPolicy for images, MultiInputPolicy for dicts."""
+    if requested != "auto":
+        return requested
+    from gymnasium import spaces
+    from stable_baselines3.common.preprocessing import is_image_space
+
+    if isinstance(observation_space, spaces.Dict):
+        return "MultiInputPolicy"
+    if isinstance(observation_space, spaces.Box) and is_image_space(observation_space, check_channels=False):
+        return "CnnPolicy"
+    return "MlpPolicy"
+
+
+def _show_progress() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("CI")
+
+
+def run(cfg: DictConfig, run_dir: Path) -> dict:
+    """Trains, evaluates and writes every output of one run; returns the metrics."""
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from .callbacks import InfoLoggerCallback, ResumableCheckpoint, latest_checkpoint
+    from .env_factory import build_vec_env, env_kwargs, reward_factory
+    from .evaluate import rollout_stats
+    from .monitor_data import load_episodes, plot_learning_curve
+
+    if cfg.get("torch_threads"):
+        torch.set_num_threads(int(cfg.torch_threads))
+    agent = cfg.agent
+    ckpt_dir = run_dir / "checkpoints"
+    resumed = latest_checkpoint(ckpt_dir) if cfg.resume else None
+    if cfg.resume and resumed is None:
+        print(f"[rewardgym] resume=true but no checkpoint in {ckpt_dir}: starting from scratch")
+
+    factory = reward_factory(cfg.reward)
+    venv = build_vec_env(cfg, factory, run_dir, int(cfg.seed))
+    norm = agent.get("normalize") or {}
+    if norm.get("obs") or norm.get("reward"):
+        if resumed is not None and resumed[1] is not None:
+            venv = VecNormalize.load(str(resumed[1]), venv)
+        else:
+            venv = VecNormalize(venv, norm_obs=bool(norm.get("obs")), norm_reward=bool(norm.get("reward")),
+                                gamma=float(agent.ppo.get("gamma", 0.99)))
+
+    ppo_kwargs = OmegaConf.to_container(agent.ppo, resolve=True)
+    if resumed is not None:
+        model = PPO.load(resumed[0], env=venv, device=cfg.device, tensorboard_log=str(run_dir / "tb"))
+        print(f"[rewardgym] resumed from {resumed[0].name} at {model.num_timesteps} steps")
+    else:
+        policy = choose_policy(venv.observation_space, agent.get("policy", "auto"))
+        model = PPO(policy, venv, seed=int(cfg.seed), device=cfg.device,
+                    tensorboard_log=str(run_dir / "tb"), verbose=0, **ppo_kwargs)
+
+    checkpoint = ResumableCheckpoint(ckpt_dir, int(cfg.checkpoint_freq))
+    callbacks = [InfoLoggerCallback(), checkpoint]
+    if _show_progress():
+        callbacks.append(ProgressBarCallback())
+    total = int(agent.total_timesteps)
+    start_steps, t0 = model.num_timesteps, time.perf_counter()
+    model.learn(max(total - start_steps, 0), callback=CallbackList(callbacks),
+                reset_num_timesteps=resumed is None, tb_log_name="PPO")
+    wall = time.perf_counter() - t0
+    checkpoint.save()
+    model.save(run_dir / "final_model.zip")
+    vecnorm_path = None
+    if model.get_vec_normalize_env() is not None:
+        vecnorm_path = run_dir / "vecnormalize.pkl"
+        model.get_vec_normalize_env().save(str(vecnorm_path))
+    venv.close()
+
+    n_eval, eval_seed = int(cfg.eval.episodes), int(cfg.seed) + 10_000
+    metrics: dict = {"env": cfg.env.id, "env_kwargs": env_kwargs(cfg.env),
+                     "reward": cfg.reward.get("_target_") or "ground_truth", "seed": int(cfg.seed),
+                     "total_timesteps": int(model.num_timesteps),
+                     "steps_per_second": (model.num_timesteps - start_steps) / max(wall, 1e-9),
+                     "wall_time_s": wall}
+    if n_eval > 0:
+        metrics["eval"] = rollout_stats(model, cfg, n_eval, eval_seed, vecnorm_path)
+        metrics["random_policy"] = rollout_stats(None, cfg, n_eval, eval_seed)
+    episodes = load_episodes(run_dir)
+    last = slice(-100, None)
+    metrics["train_last100"] = {
+        "return_mean": float(episodes["r"][last].mean()) if len(episodes["r"]) else None,
+        "success_rate": float(episodes["success"][last].mean()) if len(episodes["r"]) else None,
+        "episodes": int(len(episodes["r"])),
+    }
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    baseline = None
+    if "random_policy" in metrics:
+        baseline = {"r": metrics["random_policy"]["return_mean"], "success": metrics["random_policy"]["success_rate"]}
+    title = f"{cfg.env.id} {env_kwargs(cfg.env)} reward={metrics['reward']} seed={cfg.seed}"
+    plot_learning_curve(run_dir, run_dir / "learning_curve.png", title, baseline)
+    return metrics
+
+
+@hydra.main(config_path="pkg://rewardgym.conf", config_name="config", version_base=None)
+def _hydra_main(cfg: DictConfig) -> float:
+    from hydra.core.hydra_config import HydraConfig
+
+    from hydra.errors import InstantiationException
+
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        metrics = run(cfg, run_dir)
+    except (InstantiationException, ValueError, TypeError, ImportError, FileNotFoundError) as err:
+        if cfg.get("debug"):
+            raise
+        message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        print(f"rewardgym-train: {type(err).__name__}: {message} (debug=true shows the traceback)", file=sys.stderr)
+        sys.exit(2)
+    ev = metrics.get("eval") or metrics["train_last100"]
+    print(f"[rewardgym] {run_dir}: success_rate={ev.get('success_rate')} return={ev.get('return_mean')} "
+          f"steps/s={metrics['steps_per_second']:.0f}")
+    return float(ev.get("success_rate") or 0.0)
+
+
+def main() -> None:
+    """Console entry: checks the overrides first (exit 2 with one line), then runs Hydra."""
+    problem = validate_overrides(sys.argv[1:], config_name="config")
+    if problem:
+        print(f"rewardgym-train: {problem}", file=sys.stderr)
+        sys.exit(2)
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()
