@@ -1,0 +1,233 @@
+"""``rewardgym/Manipulation-v0``: table-top tasks for a Cartesian two-finger gripper.
+
+## Description
+A gripper moves above a table (no arm: three slide joints with position servos, gravity
+compensated, two coupled fingers). Tasks: ``reach``, ``push``, ``pick_place``, ``stack``,
+``drawer_open``, ``button_press`` (see ``manipulation_tasks.TASKS``). Objects and goals are
+placed at random per seed. The scene is rewardgym's own MJCF (``assets/manipulation``).
+
+## Action Space
+``Box(-1, 1, (4,))``: ``dx, dy, dz`` move the gripper's position target by up to
+``action_scale`` metres per step; the 4th entry closes (+1) or opens (-1) the fingers.
+NaN or infinite actions raise ``ValueError``.
+
+## Observation Space
+``obs_type="state"`` (default): ``Box(-inf, inf, (17,), float64)``: gripper position (3),
+finger closure (1), object position (3), object minus gripper (3), goal position (3),
+goal minus gripper (3), task joint (drawer/button travel, 1). Absent objects read as zeros.
+``obs_type="pixels"``: uint8 ``(height, width, 3)`` from ``camera``; ``"state+pixels"``: a Dict.
+
+## Rewards
+The ground-truth dense reward in [0, 1] is a weighted sum of bounded tolerance terms per task
+(e.g. push: ``0.2 near_object + 0.8 object_at_goal``), each in ``info["reward_<term>"]``.
+
+## Success
+``info["success"]``: reach: grip within 3 cm of the goal; push: cube within 4 cm of the pad
+(xy); pick_place: cube within 4 cm of the goal in the air; stack: red cube within 1.5 cm of its
+place on the blue cube, fingers released; drawer_open: drawer pulled out > 12 cm; button_press:
+button pushed down > 10 mm. Success does not end the episode: the time limit does.
+
+## Keypoints (KAGI)
+``keypoints()`` returns named world points (``gripper``, ``object``, ``goal``, ``lift``,
+``handle``, ``drawer_open``, ``button``, ``button_pressed``, per task). ``task.grasp_keypoint`` is
+what the gripper must reach first (None when nothing is grasped); ``task.waypoints`` the
+ordered points the tracked point then passes through. ``camera_name``, ``width``, ``height``
+and ``rewardgym.envs.mujoco.camera`` project them to pixels.
+
+## Arguments
+| name | default | meaning |
+|---|---|---|
+| task | "reach" | one of ``TASKS`` |
+| obs_type | "state" | "state", "pixels" or "state+pixels" |
+| render_mode | None | "rgb_array" |
+| width, height | 224, 224 | frame size |
+| camera | "front" | "front", "top" or "side" |
+| frame_skip | 10 | physics steps (4 ms) per env step |
+| action_scale | 0.04 | metres of target motion per unit action |
+
+## Version History
+* v0: initial release.
+"""
+from __future__ import annotations
+
+import os
+from importlib import resources
+from typing import Any
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import gymnasium as gym  # noqa: E402
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+from gymnasium import spaces  # noqa: E402
+
+from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, button_top  # noqa: E402
+
+OBS_TYPES = ("state", "pixels", "state+pixels")
+WORKSPACE_LO = np.array([-0.3, -0.3, -0.16])  # joint offsets of the gripper
+WORKSPACE_HI = np.array([0.3, 0.3, 0.25])
+
+
+def build_model(task: str) -> mujoco.MjModel:
+    xml = (resources.files("rewardgym.assets") / "manipulation" / "tabletop.xml").read_text()
+    xml = xml.replace("<!-- TASK_OBJECTS -->", TASKS[task].xml.format(z=TABLE_Z + 0.025, c=0.025))
+    return mujoco.MjModel.from_xml_string(xml)
+
+
+class ManipulationEnv(gym.Env):
+    __doc__ = __doc__
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 12}
+
+    def __init__(self, task: str = "reach", obs_type: str = "state", render_mode: str | None = None,
+                 width: int = 224, height: int = 224, camera: str = "front", frame_skip: int = 10,
+                 action_scale: float = 0.04):
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
+        if obs_type not in OBS_TYPES:
+            raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if frame_skip < 1 or action_scale <= 0:
+            raise ValueError(f"frame_skip must be >= 1 and action_scale > 0, got {frame_skip}, {action_scale}")
+        self.task = TASKS[task]
+        self.obs_type, self.render_mode = obs_type, render_mode
+        self.width, self.height, self.camera_name = width, height, camera
+        self.frame_skip, self.action_scale = frame_skip, action_scale
+        self.model = build_model(task)
+        self.data = mujoco.MjData(self.model)
+        self._renderer = None
+        if camera not in ("front", "top", "side"):
+            raise ValueError(f"camera must be 'front', 'top' or 'side', got {camera!r}")
+        self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
+        state = spaces.Box(-np.inf, np.inf, (17,), np.float64)
+        pixels = spaces.Box(0, 255, (height, width, 3), np.uint8)
+        self.observation_space = {"state": state, "pixels": pixels,
+                                  "state+pixels": spaces.Dict({"state": state, "pixels": pixels})}[obs_type]
+        m = self.model
+        self._grip_site = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SITE, "grip_site")
+        self._grip_qadr = [m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, n)]
+                           for n in ("grip_x", "grip_y", "grip_z")]
+        self._finger_qadr = m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, "finger_left")]
+        self._target = np.zeros(3)
+        self._lift = np.zeros(3)
+
+    # --- named state accessors (used by tasks, experts and keypoint rewards) ---------------
+    @property
+    def grip_pos(self) -> np.ndarray:
+        return self.data.site_xpos[self._grip_site].copy()
+
+    @property
+    def finger_closure(self) -> float:
+        """Finger travel: 0 fully open, about 0.009 closed on a cube, 0.03 closed on nothing."""
+        return float(self.data.qpos[self._finger_qadr])
+
+    def _id(self, kind, name) -> int:
+        i = mujoco.mj_name2id(self.model, kind, name)
+        if i < 0:
+            raise KeyError(f"{name!r} is not in the scene of task {self.task.name!r}")
+        return i
+
+    def body_pos(self, name: str) -> np.ndarray:
+        return self.data.xpos[self._id(mujoco.mjtObj.mjOBJ_BODY, name)].copy()
+
+    def geom_pos(self, name: str) -> np.ndarray:
+        return self.data.geom_xpos[self._id(mujoco.mjtObj.mjOBJ_GEOM, name)].copy()
+
+    def joint_qpos(self, name: str) -> float:
+        return float(self.data.qpos[self.model.jnt_qposadr[self._id(mujoco.mjtObj.mjOBJ_JOINT, name)]])
+
+    def set_mocap(self, name: str, pos) -> None:
+        self.data.mocap_pos[self.model.body_mocapid[self._id(mujoco.mjtObj.mjOBJ_BODY, name)]] = pos
+
+    def set_body(self, name: str, pos) -> None:
+        self.model.body_pos[self._id(mujoco.mjtObj.mjOBJ_BODY, name)] = pos
+
+    def set_free_body(self, name: str, pos) -> None:
+        adr = self.model.jnt_qposadr[self.model.body_jntadr[self._id(mujoco.mjtObj.mjOBJ_BODY, name)]]
+        self.data.qpos[adr:adr + 7] = np.r_[pos, 1.0, 0.0, 0.0, 0.0]
+
+    def keypoints(self) -> dict[str, np.ndarray]:
+        """Named 3D keypoints of the task, world coordinates (metres)."""
+        names = self.task.keypoint_names
+        kp = {"gripper": self.grip_pos}
+        if "object" in names:
+            kp["object"] = self.body_pos("object")
+            kp["lift"] = self._lift.copy()
+        if "goal" in names:
+            kp["goal"] = self.body_pos("goal")
+        if "handle" in names:
+            kp["handle"] = self.geom_pos("handle")
+            kp["drawer_open"] = kp["handle"] + np.array([0.0, -(0.15 - self.joint_qpos("drawer")), 0.0])
+        if "button" in names:
+            kp["button"] = button_top(self)
+            kp["button_pressed"] = kp["button"] - np.array([0.0, 0.0, BUTTON_PRESSED + 0.004])
+        return kp
+
+    # --- gymnasium API ----------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        mujoco.mj_resetData(self.model, self.data)
+        start = self.np_random.uniform([-0.1, -0.1, 0.0], [0.1, 0.1, 0.1])
+        self.data.qpos[self._grip_qadr] = start
+        self._target = start.copy()
+        self.data.ctrl[:3] = start
+        self.data.ctrl[3] = 0.0
+        self.task.reset(self, self.np_random)
+        mujoco.mj_forward(self.model, self.data)
+        if "object" in self.task.keypoint_names:
+            self._lift = self.body_pos("object") + np.array([0.0, 0.0, 0.12])
+        return self._obs(), self._info()
+
+    def step(self, action):
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape != (4,) or not np.all(np.isfinite(a)):
+            raise ValueError(f"action must be 4 finite numbers, got {action!r}")
+        a = np.clip(a, -1.0, 1.0)
+        self._target = np.clip(self._target + a[:3] * self.action_scale, WORKSPACE_LO, WORKSPACE_HI)
+        self.data.ctrl[:3] = self._target
+        self.data.ctrl[3] = 0.015 * (a[3] + 1.0)
+        mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
+        reward, info = self._reward_info()
+        return self._obs(), reward, False, False, info
+
+    def _reward_info(self) -> tuple[float, dict[str, Any]]:
+        reward, terms = self.task.reward(self)
+        info = {f"reward_{k}": float(v) for k, v in terms.items()}
+        info["success"] = bool(self.task.success(self))
+        return float(reward), info
+
+    def _info(self) -> dict[str, Any]:
+        return self._reward_info()[1]
+
+    def _state(self) -> np.ndarray:
+        grip = self.grip_pos
+        names = self.task.keypoint_names
+        obj = self.body_pos("object") if "object" in names else (
+            self.geom_pos("handle") if "handle" in names else
+            self.geom_pos("button") if "button" in names else np.zeros(3))
+        goal = self.body_pos("goal") if "goal" in names else obj
+        joint = self.joint_qpos("drawer") if "handle" in names else self.joint_qpos("button") if "button" in names else 0.0
+        return np.concatenate([grip, [self.finger_closure], obj, obj - grip, goal, goal - grip, [joint]])
+
+    def _obs(self):
+        if self.obs_type == "state":
+            return self._state()
+        pixels = self._render_frame()
+        return pixels if self.obs_type == "pixels" else {"state": self._state(), "pixels": pixels}
+
+    def _render_frame(self, camera: str | None = None) -> np.ndarray:
+        if self._renderer is None:
+            from .rendering import FastRenderer
+
+            self._renderer = FastRenderer(self.model, self.width, self.height, self.camera_name)
+        return self._renderer.render(self.data, camera)
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return self._render_frame()
+        return None
+
+    def close(self):
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
