@@ -68,7 +68,8 @@ class BatchedRewardWrapper(RewardWrapper):
     once, never in env worker processes).
     """
 
-    def model_input(self, obs: Any, info: dict) -> Any:
+    def model_input(self, obs: Any, info: dict, done: bool) -> Any:
+        """What the scorer needs for this step (e.g. the rendered frame), or None to skip it."""
         raise NotImplementedError
 
     @classmethod
@@ -76,7 +77,7 @@ class BatchedRewardWrapper(RewardWrapper):
         raise NotImplementedError
 
     def reward(self, obs, env_reward, terminated, truncated, info):
-        info[INPUT_KEY] = self.model_input(obs, info)
+        info[INPUT_KEY] = self.model_input(obs, info, bool(terminated or truncated))
         return env_reward, {}
 
 

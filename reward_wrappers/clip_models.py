@@ -1,0 +1,154 @@
+"""Loading CLIP models for rewards: open_clip or transformers, local weights only, cached.
+
+Nothing is downloaded. ``pretrained`` is a local file (open_clip state dict / checkpoint) or
+a tag whose weights are already in open_clip's cache; ``backend="transformers"`` takes a
+local directory saved by ``CLIPModel.save_pretrained``. Without arguments the bundled offline
+model (``assets/clip``) is used.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+BUNDLED_MODEL_NAME = "rewardgym-clip-small"
+
+
+def bundled_dir() -> Path:
+    return Path(str(resources.files("rewardgym.assets") / "clip"))
+
+
+def bundled_checkpoint_path() -> Path:
+    return bundled_dir() / f"{BUNDLED_MODEL_NAME}.pt"
+
+
+def register_config(path: str | Path) -> None:
+    """Registers an open_clip model config JSON (or a folder of them) under its file name."""
+    import open_clip
+
+    open_clip.add_model_config(str(path))
+
+
+def register_bundled_models() -> None:
+    cfg = bundled_dir() / f"{BUNDLED_MODEL_NAME}.json"
+    if cfg.exists():
+        register_config(cfg)
+
+
+HOW_TO = ("Pass a local file: reward.model=<open_clip name> reward.pretrained=/path/to/weights "
+          "(e.g. ViT-B-32 with OpenAI's or LAION's open_clip weights), or backend=transformers with "
+          "model=/path/to/saved/CLIPModel. No weights are downloaded at run time.")
+
+
+class ClipEncoder:
+    """Batched frame and text encoders with the model's own preprocessing, done on tensors."""
+
+    def __init__(self, model, tokenizer, image_size: int, mean, std, device, dtype, kind: str):
+        import torch
+
+        self.model, self.tokenizer, self.kind = model, tokenizer, kind
+        self.image_size, self.device, self.dtype = image_size, device, dtype
+        self.mean = torch.tensor(mean, device=device, dtype=torch.float32).view(1, 3, 1, 1)
+        self.std = torch.tensor(std, device=device, dtype=torch.float32).view(1, 3, 1, 1)
+
+    def preprocess(self, frames):
+        """uint8 HxWx3 frames -> normalised NCHW tensor at the model's resolution (resize the
+        shorter side, centre crop: CLIP's own transform, on the whole batch at once)."""
+        import torch
+        import torch.nn.functional as F
+
+        x = torch.as_tensor(np.stack([np.asarray(f) for f in frames]), device=self.device)
+        x = x.permute(0, 3, 1, 2).float() / 255.0
+        h, w = x.shape[-2:]
+        s = self.image_size
+        if (h, w) != (s, s):
+            scale = s / min(h, w)
+            nh, nw = max(s, round(h * scale)), max(s, round(w * scale))
+            x = F.interpolate(x, size=(nh, nw), mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
+            top, left = (nh - s) // 2, (nw - s) // 2
+            x = x[:, :, top:top + s, left:left + s]
+        return ((x - self.mean) / self.std).to(self.dtype)
+
+    def encode_images(self, frames):
+        import torch
+
+        with torch.inference_mode():
+            x = self.preprocess(frames)
+            if self.kind == "transformers":
+                return self.model.get_image_features(pixel_values=x)
+            return self.model.encode_image(x)
+
+    def encode_text(self, texts: list[str]):
+        import torch
+
+        with torch.inference_mode():
+            if self.kind == "transformers":
+                tok = self.tokenizer(texts, padding=True, return_tensors="pt").to(self.device)
+                return self.model.get_text_features(**tok)
+            return self.model.encode_text(self.tokenizer(texts).to(self.device))
+
+
+def _resolve_device_dtype(device: str, dtype: str):
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype == "auto":
+        dtype = "float16" if str(device).startswith("cuda") else "float32"
+    if dtype not in ("float16", "bfloat16", "float32"):
+        raise ValueError(f"dtype must be auto, float16, bfloat16 or float32, got {dtype!r}")
+    return device, getattr(torch, dtype)
+
+
+@lru_cache(maxsize=4)
+def load_clip(model: str | None = None, pretrained: str | None = None, backend: str = "open_clip",
+              device: str = "auto", dtype: str = "auto") -> ClipEncoder:
+    """Loads once per process (cached on the arguments)."""
+    device, torch_dtype = _resolve_device_dtype(device, dtype)
+    if backend == "transformers":
+        return _load_transformers(model, device, torch_dtype)
+    import open_clip
+
+    if model is None:
+        model = BUNDLED_MODEL_NAME
+        if pretrained is None:
+            pretrained = str(bundled_checkpoint_path())
+    register_bundled_models()
+    if model == BUNDLED_MODEL_NAME and not (bundled_dir() / f"{BUNDLED_MODEL_NAME}.json").exists():
+        raise FileNotFoundError(f"the bundled CLIP model is not installed ({bundled_dir()} has no "
+                                f"{BUNDLED_MODEL_NAME}.json). {HOW_TO}")
+    if model not in open_clip.list_models():
+        raise ValueError(f"unknown open_clip model {model!r}; register its config with "
+                         f"rewardgym.reward_wrappers.clip_models.register_config(path) first")
+    if pretrained is not None and not Path(pretrained).exists() and pretrained not in open_clip.list_pretrained_tags_by_model(model):
+        raise FileNotFoundError(f"CLIP weights not found: {pretrained!r}. {HOW_TO}")
+    if pretrained is not None and not Path(pretrained).exists():
+        raise FileNotFoundError(f"pretrained={pretrained!r} is a download tag, and rewardgym never downloads. {HOW_TO}")
+    net, _, preprocess = open_clip.create_model_and_transforms(model, pretrained=pretrained, device=device,
+                                                              precision="fp32")
+    net = net.to(dtype=torch_dtype).eval()
+    cfg = getattr(net.visual, "preprocess_cfg", {}) or {}
+    size = net.visual.image_size
+    size = size[0] if isinstance(size, (tuple, list)) else size
+    mean = cfg.get("mean", open_clip.OPENAI_DATASET_MEAN)
+    std = cfg.get("std", open_clip.OPENAI_DATASET_STD)
+    return ClipEncoder(net, open_clip.get_tokenizer(model), int(size), mean, std, device, torch_dtype, "open_clip")
+
+
+def _load_transformers(path: str | None, device: str, dtype) -> ClipEncoder:
+    if path is None or not Path(path).is_dir():
+        raise FileNotFoundError(f"backend=transformers needs model=<local CLIPModel directory>, got {path!r}. {HOW_TO}")
+    try:
+        from transformers import AutoTokenizer, CLIPModel
+    except ImportError as err:
+        raise ImportError("backend=transformers needs `pip install transformers`") from err
+    net = CLIPModel.from_pretrained(path, local_files_only=True).to(device=device, dtype=dtype).eval()
+    tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    proc_file = Path(path) / "preprocessor_config.json"
+    proc = json.loads(proc_file.read_text()) if proc_file.exists() else {}
+    mean = proc.get("image_mean", [0.48145466, 0.4578275, 0.40821073])
+    std = proc.get("image_std", [0.26862954, 0.26130258, 0.27577711])
+    return ClipEncoder(net, tok, int(net.config.vision_config.image_size), mean, std, device, dtype, "transformers")

@@ -1,0 +1,164 @@
+"""KAGI keypoint reward (Lee et al. 2024, "Affordance-Guided RL via Visual Prompting").
+
+Keypoints are proposed once, on the first frame of each episode: an optional grasp point
+``k_0`` and ordered waypoints ``k_1..k_K`` to the goal, all in image pixels. The task is then a
+chain of ``S = K + [grasp]`` stages. In stage ``s`` the tracked point ``p_t`` (the gripper
+before the grasp, the grasped keypoint's object after it; the gripper throughout when there
+is no grasp), projected to pixels with the same camera, must reach target ``k_s``::
+
+    d_t   = |p_t - k_s|                          (pixels)
+    d_s0  = d at the step stage s began
+    r_t   = (s + 1 - min(d_t / d_s0, 1)) / S     in [0, 1]
+
+Stage ``s`` is complete when ``d_t < radius`` (pixels); stages only advance. When the env's
+sparse success signal ``info["success"]`` is true the reward is 1 (it overrides the dense one,
+as in KAGI).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .base import RewardWrapper
+
+
+def stage_reward(stage: int, n_stages: int, dist: float, start_dist: float) -> float:
+    """``(stage + 1 - min(dist / start_dist, 1)) / n_stages``; see the module docstring."""
+    if n_stages < 1 or not 0 <= stage <= n_stages:
+        raise ValueError(f"stage must be in [0, {n_stages}] with n_stages >= 1, got {stage}, {n_stages}")
+    if stage == n_stages:
+        return 1.0
+    frac = min(dist / start_dist, 1.0) if start_dist > 0 else 0.0
+    return (stage + 1.0 - frac) / n_stages
+
+
+@dataclass
+class KeypointSpec:
+    """What to track on a MuJoCo env, and how to see it."""
+
+    tracked: str = "gripper"
+    grasp: str | None = None
+    waypoints: Sequence[str] = ()
+    camera: str | None = None
+    instruction: str = ""
+    width: int | None = None
+    height: int | None = None
+    _base: object = field(default=None, repr=False)
+
+    def points3d(self, env, names: Sequence[str]) -> np.ndarray:
+        """World positions of named points: the env's ``keypoints()`` where it has one, else
+        MuJoCo sites or bodies of that name (any MuJoCo Gymnasium env)."""
+        import mujoco
+
+        base = env.unwrapped
+        table = base.keypoints() if hasattr(base, "keypoints") else {}
+        out = []
+        for name in names:
+            if name in table:
+                out.append(table[name])
+                continue
+            sid = mujoco.mj_name2id(base.model, mujoco.mjtObj.mjOBJ_SITE, name)
+            if sid >= 0:
+                out.append(base.data.site_xpos[sid].copy())
+                continue
+            bid = mujoco.mj_name2id(base.model, mujoco.mjtObj.mjOBJ_BODY, name)
+            if bid < 0:
+                raise KeyError(f"no keypoint, site or body named {name!r} in {base.spec.id if base.spec else base}")
+            out.append(base.data.xpos[bid].copy())
+        return np.asarray(out, dtype=np.float64)
+
+    def project(self, env, names: Sequence[str]) -> np.ndarray:
+        from rewardgym.envs.mujoco.camera import project
+
+        base = env.unwrapped
+        camera = self.camera or getattr(base, "camera_name", None)
+        width = self.width or getattr(base, "width", None)
+        height = self.height or getattr(base, "height", None)
+        if camera is None or width is None or height is None:
+            raise ValueError("keypoint reward needs camera, width and height (from the env or as arguments)")
+        px, _ = project(base.model, base.data, camera, self.points3d(env, names), width, height)
+        return px
+
+
+def make_proposer(proposer: str, **kwargs):
+    from .keypoint_proposers import FileProposer, GroundTruthProposer, VLMProposer
+
+    if proposer == "ground_truth":
+        return GroundTruthProposer()
+    if proposer == "file":
+        return FileProposer(kwargs["path"], kwargs.get("key", "default"))
+    if proposer == "vlm":
+        return VLMProposer(**kwargs)
+    raise ValueError(f"proposer must be 'ground_truth', 'file' or 'vlm', got {proposer!r}")
+
+
+class KeypointReward(RewardWrapper):
+    """Dense KAGI reward from keypoints proposed on each episode's first frame.
+
+    Args:
+        env: a MuJoCo env exposing ``model``/``data`` (and ideally ``keypoints()``,
+            ``camera_name``, ``width``, ``height`` as rewardgym's Manipulation-v0 does).
+        waypoints: ordered names of the target points (projected by the ground-truth proposer).
+        grasp: name of the point to grasp first, or None.
+        tracked: name of the gripper point.
+        proposer: "ground_truth", "file" or "vlm"; ``proposer_kwargs`` go to it.
+        radius: pixel distance that completes a stage.
+        success_override: reward 1 when ``info["success"]`` (KAGI's sparse override).
+    """
+
+    def __init__(self, env, waypoints: Sequence[str], grasp: str | None = None, tracked: str = "gripper",
+                 proposer: str = "ground_truth", proposer_kwargs: dict | None = None, camera: str | None = None,
+                 width: int | None = None, height: int | None = None, radius: float = 6.0,
+                 success_override: bool = True, instruction: str = ""):
+        if isinstance(waypoints, str) or len(waypoints) == 0:
+            raise ValueError(f"waypoints must be a non-empty list of point names, got {waypoints!r}")
+        if radius <= 0:
+            raise ValueError(f"radius must be > 0 pixels, got {radius}")
+        super().__init__(env, waypoints=list(waypoints), grasp=grasp, tracked=tracked, proposer=proposer,
+                         proposer_kwargs=proposer_kwargs, camera=camera, width=width, height=height, radius=radius,
+                         success_override=success_override, instruction=instruction)
+        self.spec_kp = KeypointSpec(tracked, grasp, list(waypoints), camera,
+                                    instruction or getattr(getattr(env.unwrapped, "task", None), "instruction", ""),
+                                    width, height)
+        self.proposer = make_proposer(proposer, **(proposer_kwargs or {}))
+        self.radius, self.success_override = float(radius), bool(success_override)
+        self.targets = np.zeros((0, 2))
+        self.stage, self.start_dist = 0, 1.0
+        self.proposal_log = ""
+
+    @property
+    def n_stages(self) -> int:
+        return len(self.targets)
+
+    def _tracked_name(self) -> str:
+        grasped = self.spec_kp.grasp is not None and self.stage >= 1
+        return self.spec_kp.grasp if grasped else self.spec_kp.tracked
+
+    def _dist(self) -> float:
+        p = self.spec_kp.project(self.env, [self._tracked_name()])[0]
+        return float(np.linalg.norm(p - self.targets[self.stage]))
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        frame = self.env.render() if getattr(self.env, "render_mode", None) == "rgb_array" else None
+        grasp, waypoints, log = self.proposer(frame, self.env, self.spec_kp)
+        self.targets = np.vstack(([grasp] if grasp is not None else []) + [np.asarray(waypoints).reshape(-1, 2)])
+        self.stage, self.proposal_log = 0, log
+        self.start_dist = max(self._dist(), 1e-6)
+        info = dict(info)
+        info["keypoints_px"] = self.targets.copy()
+        info["keypoint_proposal"] = log
+        return obs, info
+
+    def reward(self, obs, env_reward, terminated, truncated, info):
+        dist = self._dist() if self.stage < self.n_stages else 0.0
+        while self.stage < self.n_stages and dist < self.radius:
+            self.stage += 1
+            dist = self._dist() if self.stage < self.n_stages else 0.0
+            self.start_dist = max(dist, 1e-6)
+        r = stage_reward(self.stage, self.n_stages, dist, self.start_dist)
+        if self.success_override and info.get("success"):
+            r = 1.0
+        return r, {"keypoint": r, "stage": float(self.stage), "dist_px": dist}

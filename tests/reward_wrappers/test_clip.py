@@ -1,0 +1,88 @@
+import functools
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from rewardgym.reward_wrappers.clip import CLIPReward, vlmrm_reward
+
+rng = np.random.default_rng(0)
+
+
+def _unit(v):
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def test_alpha0_is_affine_in_cosine():
+    x, goal, base = rng.normal(size=(6, 8)), rng.normal(size=(3, 8)), rng.normal(size=(2, 8))
+    g = _unit(goal).mean(0)
+    expected = 0.5 - 0.5 * g @ g + _unit(x) @ g  # 1 - |x - g|^2 / 2 with |x| = 1
+    np.testing.assert_allclose(vlmrm_reward(x, goal, base, alpha=0.0), expected, atol=1e-12)
+    # one goal prompt: exactly 1 - (1 - cos)... i.e. R = cos(x, goal)
+    np.testing.assert_allclose(vlmrm_reward(x, goal[:1], base, 0.0), _unit(x) @ _unit(goal[:1])[0], atol=1e-12)
+
+
+def test_alpha1_ignores_directions_orthogonal_to_d():
+    goal, base = rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
+    g, b = _unit(goal).mean(0), _unit(base).mean(0)
+    d = (g - b) / np.linalg.norm(g - b)
+    x = _unit(rng.normal(size=(1, 5)))
+    ortho = rng.normal(size=5)
+    ortho -= (ortho @ d) * d
+    x2 = x + 0.3 * ortho  # changes x off the d axis; after normalisation compare the projections
+    r1, r2 = vlmrm_reward(x, goal, base, 1.0), vlmrm_reward(x2, goal, base, 1.0)
+    # independent computation: R = 1 - ((x/|x| - g) . d)^2 / 2
+    for xx, r in ((x, r1), (x2, r2)):
+        expected = 1 - 0.5 * ((_unit(xx) - g) @ d) ** 2
+        np.testing.assert_allclose(r, expected, atol=1e-12)
+
+
+def test_torch_matches_numpy():
+    torch = pytest.importorskip("torch")
+    x, goal, base = rng.normal(size=(4, 8)), rng.normal(size=(2, 8)), rng.normal(size=(2, 8))
+    for alpha in (0.0, 0.5, 1.0):
+        t = vlmrm_reward(*(torch.tensor(a) for a in (x, goal, base)), alpha=alpha)
+        np.testing.assert_allclose(t.numpy(), vlmrm_reward(x, goal, base, alpha), atol=1e-10)
+
+
+def test_bad_alpha_and_prompts():
+    with pytest.raises(ValueError, match="alpha"):
+        vlmrm_reward(np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 2)), alpha=1.5)
+    env = gym.make("CartPole-v1", render_mode="rgb_array")
+    with pytest.raises(ValueError, match="goal_prompts"):
+        CLIPReward(env, goal_prompts="a string, not a list")
+    with pytest.raises(ValueError, match="baseline_prompts"):
+        CLIPReward(env, goal_prompts=["x"], alpha=0.5)
+
+
+def test_missing_weights_error_says_how(tiny_clip):
+    from rewardgym.reward_wrappers.clip_models import load_clip
+
+    with pytest.raises(FileNotFoundError, match="No weights are downloaded"):
+        load_clip(tiny_clip[0], "/nonexistent/weights.pt", "open_clip", "cpu", "float32")
+
+
+def test_one_model_call_per_vector_step_and_equal_to_one_by_one(tiny_clip):
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from rewardgym.reward_wrappers.base import wrap_vec_env
+
+    name, ckpt = tiny_clip
+    factory = functools.partial(CLIPReward, goal_prompts=["pole vertically upright on top of a cart"],
+                                baseline_prompts=["pole and cart"], alpha=0.5, model=name, pretrained=ckpt,
+                                device="cpu")
+    venv = DummyVecEnv([lambda: factory(gym.make("CartPole-v1", render_mode="rgb_array")) for _ in range(4)])
+    venv = wrap_vec_env(venv, factory)
+    venv.seed(0)
+    venv.reset()
+    scorer = venv.scorer
+    calls0 = scorer.calls
+    for step in range(5):
+        _, rewards, dones, infos = venv.step(np.array([venv.action_space.sample() for _ in range(4)]))
+        assert scorer.calls - calls0 == step + 1, "exactly one batched model call per vector step"
+    assert not dones.any(), "CartPole cannot fall within 5 steps: the frames below are the scored ones"
+    # the same frames scored one by one give the same rewards
+    one_by_one = np.concatenate([scorer.score_frames([e.render()]) for e in venv.venv.envs])
+    np.testing.assert_allclose(rewards, one_by_one, rtol=1e-4, atol=1e-5)
+    assert np.ptp(rewards) > 0, "different frames should not all score the same"
+    assert all("env_reward" in info and "reward_clip" in info for info in infos)
