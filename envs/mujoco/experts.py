@@ -36,6 +36,8 @@ def reach(env):
 def push(env):
     obj, goal = env.body_pos("object"), env.body_pos("goal")
     d = goal[:2] - obj[:2]
+    if np.linalg.norm(d) < 0.015:  # on the pad: lift away and leave it there
+        return _move(env, env.grip_pos + np.array([0.0, 0.0, 0.05]), CLOSE)
     d /= max(np.linalg.norm(d), 1e-6)
     low = TABLE_Z + 0.035
     behind = obj[:2] - d * (CUBE + 0.03)

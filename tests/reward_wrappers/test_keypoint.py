@@ -1,0 +1,95 @@
+import http.server
+import json
+import threading
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from rewardgym.reward_wrappers.keypoint import KeypointReward, stage_reward
+from rewardgym.reward_wrappers.keypoint_proposers import VLMProposer, grid_candidates
+
+pytest.importorskip("mujoco")
+
+
+def test_stage_reward_formula():
+    assert stage_reward(0, 2, 10.0, 10.0) == 0.0
+    assert stage_reward(0, 2, 5.0, 10.0) == pytest.approx(0.25)
+    assert stage_reward(1, 2, 0.0, 10.0) == pytest.approx(1.0)
+    assert stage_reward(2, 2, 3.0, 10.0) == 1.0
+    assert stage_reward(0, 1, 20.0, 10.0) == 0.0  # farther than at the start: clipped at 0
+    with pytest.raises(ValueError):
+        stage_reward(3, 2, 0, 1)
+
+
+def _rollouts(task, episodes=3, steps=60):
+    from rewardgym.envs.mujoco.experts import expert_action
+    from rewardgym.envs.mujoco.manipulation_tasks import TASKS
+
+    t = TASKS[task]
+    env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task=task), waypoints=t.waypoints, grasp=t.grasp_keypoint)
+    kp, gt = [], []
+    for seed in range(episodes):
+        env.reset(seed=seed)
+        for _ in range(steps):
+            _, r, _, _, info = env.step(expert_action(env))
+            kp.append(r)
+            gt.append(info["env_reward"])
+    return np.array(kp), np.array(gt)
+
+
+@pytest.mark.parametrize("task", ["reach", "push", "pick_place", "drawer_open"])
+def test_ground_truth_keypoints_track_expert_progress(task):
+    kp, gt = _rollouts(task)
+    rho = spearmanr(kp, gt)[0]
+    print(f"{task}: Spearman(keypoint reward, ground truth) over expert rollouts = {rho:.3f}")
+    assert rho >= 0.8
+    assert 0.0 <= kp.min() and kp.max() <= 1.0
+
+
+class _StubVLM(http.server.BaseHTTPRequestHandler):
+    answers = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _StubVLM.answers.append(body)
+        content = body["messages"][0]["content"]
+        assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
+        reply = {"choices": [{"message": {"content": 'Sure: {"grasp": null, "waypoints": ["B2", "C3"]}'}}]}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_vlm_proposer_against_local_stub_server():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _StubVLM)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        proposer = VLMProposer(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="stub", grid=4)
+        env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="reach", render_mode="rgb_array", width=96,
+                                      height=96), waypoints=["goal"], proposer="ground_truth")
+        env.proposer = proposer
+        _, info = env.reset(seed=0)
+        cand = grid_candidates(96, 96, 4)
+        np.testing.assert_allclose(info["keypoints_px"], np.stack([cand["B2"], cand["C3"]]))
+        assert "B2" in info["keypoint_proposal"]
+        assert "move the gripper" in _StubVLM.answers[-1]["messages"][0]["content"][0]["text"]
+        _, r, *_ = env.step(np.zeros(4))
+        assert 0.0 <= r <= 1.0
+    finally:
+        server.shutdown()
+
+
+def test_bad_arguments():
+    env = gym.make("rewardgym/Manipulation-v0", task="reach")
+    with pytest.raises(ValueError, match="waypoints"):
+        KeypointReward(env, waypoints=[])
+    with pytest.raises(ValueError, match="proposer"):
+        KeypointReward(env, waypoints=["goal"], proposer="magic")
