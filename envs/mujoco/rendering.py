@@ -20,7 +20,7 @@ class FastRenderer:
     Args:
         model: the MjModel. Its offscreen buffer is enlarged when ``width``/``height`` need it.
         width, height: frame size in pixels.
-        camera: camera name or id; -1 means MuJoCo's free camera.
+        camera: camera name or id (-1: MuJoCo's default free camera), or an ``MjvCamera``.
         shadows, reflections, skybox: MuJoCo render flags (off by default: much faster on CPU).
     """
 
@@ -31,15 +31,16 @@ class FastRenderer:
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
         self.model, self.width, self.height = model, width, height
-        self.camera = camera_id(model, camera)
+        self.camera = camera if isinstance(camera, mujoco.MjvCamera) else camera_id(model, camera)
         self._renderer = mujoco.Renderer(model, height=height, width=width)
         flags = self._renderer.scene.flags
         flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadows
         flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = reflections
         flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = skybox
 
-    def render(self, data: mujoco.MjData, camera: str | int | None = None) -> np.ndarray:
-        cam = self.camera if camera is None else camera_id(self.model, camera)
+    def render(self, data: mujoco.MjData, camera: str | int | mujoco.MjvCamera | None = None) -> np.ndarray:
+        """A frame from the default camera, a named/numbered camera, or a free ``MjvCamera``."""
+        cam = self.camera if camera is None else camera if isinstance(camera, mujoco.MjvCamera) else camera_id(self.model, camera)
         self._renderer.update_scene(data, camera=cam)
         return self._renderer.render()
 

@@ -1,0 +1,106 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+mujoco = pytest.importorskip("mujoco")
+
+from rewardgym.envs.mujoco.humanoid_poses import set_joint_angles, place_on_floor  # noqa: E402
+from rewardgym.envs.mujoco.humanoid_tasks import TASKS  # noqa: E402
+
+
+def _env(task="stand", **kw):
+    return gym.make("rewardgym/HumanoidPose-v0", task=task, **kw)
+
+
+def _pose(env, angles, pitch=0.0):
+    """Builds a pose here from joint angles (degrees) and places it on the floor."""
+    base = env.unwrapped
+    base.data.qpos[:] = base.model.qpos0
+    q = np.zeros(4)
+    mujoco.mju_euler2Quat(q, np.deg2rad([0.0, pitch, 0.0]), "xyz")
+    base.data.qpos[3:7] = q
+    set_joint_angles(base.model, base.data.qpos, angles)
+    base.data.qvel[:] = 0
+    place_on_floor(base.model, base.data)
+    return {name: bool(task.success(base.measurements())) for name, task in TASKS.items()}
+
+
+# pose built in the test -> (tasks that must succeed, tasks that must fail)
+CASES = {
+    "standing": ({}, 0, {"stand"}, {"kneel", "sit", "lotus", "splits", "lie_down", "one_leg", "arms_raised"}),
+    "kneeling": ({"right_knee": -90, "left_knee": -90}, 0, {"kneel"}, {"stand", "sit", "lie_down", "one_leg"}),
+    "sitting": ({"right_hip_y": -90, "left_hip_y": -90}, 0, {"sit"}, {"stand", "kneel", "lotus", "lie_down"}),
+    "cross_legged": ({"right_hip_y": -100, "left_hip_y": -100, "right_hip_z": -50, "left_hip_z": -50,
+                      "right_knee": -155, "left_knee": -155, "right_hip_x": -25, "left_hip_x": -25}, 0,
+                     {"lotus"}, {"sit", "stand", "kneel", "splits"}),
+    "splits": ({"right_hip_y": -110, "left_hip_y": 20}, 45, {"splits"}, {"stand", "sit", "kneel", "lie_down"}),
+    "arms_up": ({"right_shoulder1": -85, "right_shoulder2": 20, "right_elbow": -90,
+                 "left_shoulder1": 75, "left_shoulder2": -30, "left_elbow": -90}, 0, {"arms_raised", "stand"},
+                {"kneel", "lie_down", "sit"}),
+    "lying": ({}, -90, {"lie_down"}, {"stand", "kneel", "sit", "lotus", "arms_raised", "one_leg"}),
+    "one_leg": ({"left_hip_y": -90, "left_knee": -90}, 0, {"one_leg"}, {"kneel", "sit", "lie_down", "arms_raised"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_success_predicates_on_hand_set_poses(case):
+    angles, pitch, must, mustnot = CASES[case]
+    result = _pose(_env(), angles, pitch)
+    for task in must:
+        assert result[task], f"{case}: {task} should succeed ({result})"
+    for task in mustnot:
+        assert not result[task], f"{case}: {task} should fail ({result})"
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_check_env_and_reward_terms(task):
+    env = _env(task)
+    check_env(env.unwrapped, skip_render_check=True)
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step(env.action_space.sample())
+    terms = [v for k, v in info.items() if k.startswith("reward_")]
+    assert terms and all(0.0 <= v <= 1.0 for v in terms)
+    assert reward == pytest.approx(np.prod(terms)) and not terminated
+
+
+def test_named_pose_reset_gives_full_reward():
+    for task in TASKS:
+        env = _env(task)
+        _, info = env.reset(seed=0, options={"pose": task})
+        assert info["success"], task
+
+
+def test_seeded_determinism_and_no_termination_on_fall():
+    def run():
+        env = _env("kneel")
+        obs, _ = env.reset(seed=5)
+        env.action_space.seed(5)
+        out = [obs]
+        for _ in range(150):
+            obs, _, terminated, truncated, _ = env.step(env.action_space.sample())
+            assert not terminated, "falling must not end the episode"
+            out.append(obs)
+        return np.array(out), truncated
+
+    (a, trunc), (b, _) = run(), run()
+    np.testing.assert_array_equal(a, b)
+    assert trunc, "the time limit ends the episode"
+
+
+def test_pixels_render_and_flags():
+    env = _env("stand", obs_type="state+pixels", width=64, height=48, render_mode="rgb_array")
+    obs, _ = env.reset(seed=0)
+    assert obs["pixels"].shape == (48, 64, 3) and obs["pixels"].dtype == np.uint8
+    assert obs["pixels"].std() > 5
+    flags = env.unwrapped._fast._renderer.scene.flags
+    assert not flags[mujoco.mjtRndFlag.mjRND_SHADOW] and not flags[mujoco.mjtRndFlag.mjRND_SKYBOX]
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="unknown task 'fly'"):
+        _env("fly")
+    env = _env()
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="finite"):
+        env.step(np.full(17, np.inf, dtype=np.float32))
