@@ -2,49 +2,129 @@
 
 Gymnasium's default ``render()`` path draws shadows, reflections and the skybox; under Mesa's
 software OpenGL (llvmpipe, what these machines have) those cost most of the frame time. This
-renderer turns them off by default (switchable) and is created once per env.
+renderer turns them off by default (switchable: they are ``mjtRndFlag`` entries of the
+renderer's scene flags) and is meant to be created once per env and reused for every frame.
+
+A camera is a model camera (name or id), ``-1`` for MuJoCo's default free camera, a
+:class:`FreeCamera` (look-at point, distance, azimuth, elevation; optionally following a body),
+or a ``mujoco.MjvCamera`` that the caller owns and updates itself.
+
+Example:
+    >>> import mujoco
+    >>> model = mujoco.MjModel.from_xml_string(
+    ...     "<mujoco><worldbody><light pos='0 0 3'/><geom size='.1'/></worldbody></mujoco>")
+    >>> data = mujoco.MjData(model)
+    >>> renderer = FastRenderer(model, 64, 48, FreeCamera(lookat=(0, 0, 0), distance=1.0))
+    >>> renderer.render(data).shape, renderer.render(data).dtype
+    ((48, 64, 3), dtype('uint8'))
+    >>> renderer.close()
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
+__all__ = ["FastRenderer", "FreeCamera", "camera_id"]
+
+
+@dataclass(frozen=True)
+class FreeCamera:
+    """A free camera: it looks at ``lookat`` from ``distance`` metres away.
+
+    Attributes:
+        lookat: world point (x, y, z) the camera looks at; with ``track_body`` it is an
+            offset added to that body's position every frame.
+        distance: metres from the look-at point.
+        azimuth: degrees about the world z axis (90 looks along +y, i.e. from the -y side).
+        elevation: degrees; negative looks down.
+        track_body: optional body name; the look-at point then follows that body in x and y
+            (its height stays ``lookat[2]`` so the floor does not bob in the frame).
+    """
+
+    lookat: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    distance: float = 3.0
+    azimuth: float = 90.0
+    elevation: float = -10.0
+    track_body: str | None = None
+
+    def __post_init__(self):
+        if not np.isfinite(self.distance) or self.distance <= 0:
+            raise ValueError(f"FreeCamera.distance must be a positive number, got {self.distance}")
+        if len(self.lookat) != 3:
+            raise ValueError(f"FreeCamera.lookat must be (x, y, z), got {self.lookat!r}")
+
 
 class FastRenderer:
-    """Renders uint8 HxWx3 frames of ``model``/``data`` from a named (or numbered) camera.
+    """Renders uint8 HxWx3 frames of ``model``/``data`` from a camera.
 
     Args:
         model: the MjModel. Its offscreen buffer is enlarged when ``width``/``height`` need it.
         width, height: frame size in pixels.
-        camera: camera name or id (-1: MuJoCo's default free camera), or an ``MjvCamera``.
+        camera: camera name or id, ``-1`` for MuJoCo's default free camera, a
+            :class:`FreeCamera`, or an ``mujoco.MjvCamera`` the caller keeps updating.
         shadows, reflections, skybox: MuJoCo render flags (off by default: much faster on CPU).
+
+    Raises:
+        ValueError: non-positive size, unknown camera name/id or tracked body.
     """
 
-    def __init__(self, model: mujoco.MjModel, width: int = 224, height: int = 224, camera: str | int = -1,
-                 shadows: bool = False, reflections: bool = False, skybox: bool = False):
+    def __init__(self, model: mujoco.MjModel, width: int = 224, height: int = 224,
+                 camera: str | int | FreeCamera | mujoco.MjvCamera = -1, shadows: bool = False,
+                 reflections: bool = False, skybox: bool = False):
         if width <= 0 or height <= 0:
             raise ValueError(f"width and height must be positive, got {width}x{height}")
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
         self.model, self.width, self.height = model, width, height
-        self.camera = camera if isinstance(camera, mujoco.MjvCamera) else camera_id(model, camera)
+        self.camera, self._track = self._resolve(camera)
         self._renderer = mujoco.Renderer(model, height=height, width=width)
-        flags = self._renderer.scene.flags
-        flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadows
-        flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = reflections
-        flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = skybox
+        self.set_flags(shadows=shadows, reflections=reflections, skybox=skybox)
 
-    def render(self, data: mujoco.MjData, camera: str | int | mujoco.MjvCamera | None = None) -> np.ndarray:
-        """A frame from the default camera, a named/numbered camera, or a free ``MjvCamera``."""
-        cam = self.camera if camera is None else camera if isinstance(camera, mujoco.MjvCamera) else camera_id(self.model, camera)
+    def set_flags(self, shadows: bool | None = None, reflections: bool | None = None,
+                  skybox: bool | None = None) -> None:
+        """Switches the costly effects on or off (``None`` leaves a flag as it is)."""
+        flags = self._renderer.scene.flags
+        for flag, value in ((mujoco.mjtRndFlag.mjRND_SHADOW, shadows),
+                            (mujoco.mjtRndFlag.mjRND_REFLECTION, reflections),
+                            (mujoco.mjtRndFlag.mjRND_SKYBOX, skybox)):
+            if value is not None:
+                flags[flag] = bool(value)
+
+    def _resolve(self, camera):
+        """(camera id or MjvCamera, (tracked body id, look-at offset) or None)."""
+        if isinstance(camera, mujoco.MjvCamera):  # caller-owned camera, used as it is each frame
+            return camera, None
+        if not isinstance(camera, FreeCamera):
+            return camera_id(self.model, camera), None
+        cam = mujoco.MjvCamera()
+        cam.type = mujoco.mjtCamera.mjCAMERA_FREE
+        cam.lookat[:] = camera.lookat
+        cam.distance, cam.azimuth, cam.elevation = camera.distance, camera.azimuth, camera.elevation
+        track = None
+        if camera.track_body is not None:
+            bid = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, camera.track_body)
+            if bid < 0:
+                raise ValueError(f"unknown body {camera.track_body!r} for FreeCamera.track_body")
+            track = (bid, np.array(camera.lookat, dtype=np.float64))
+        return cam, track
+
+    def render(self, data: mujoco.MjData, camera: str | int | FreeCamera | None = None) -> np.ndarray:
+        """The frame of ``data`` as uint8 (height, width, 3); ``camera`` overrides the default."""
+        cam, track = (self.camera, self._track) if camera is None else self._resolve(camera)
+        if track is not None:
+            bid, offset = track
+            cam.lookat[:2] = data.xpos[bid, :2] + offset[:2]
+            cam.lookat[2] = offset[2]
         self._renderer.update_scene(data, camera=cam)
         return self._renderer.render()
 
     def close(self) -> None:
+        """Frees the OpenGL context (idempotent)."""
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
