@@ -37,7 +37,7 @@ kneeling" vs "a humanoid robot"), also in ``conf/env/humanoid_<task>.yaml``.
 | obs_type | "state" | "state", "pixels", "state+pixels" |
 | render_mode | None | "rgb_array" |
 | width, height | 224, 224 | frame size |
-| camera_distance, camera_azimuth, camera_elevation | 2.8, 90, -10 | side view that frames the whole body, tracking the torso in x, y |
+| camera_distance, camera_azimuth, camera_elevation, camera_height | 3.2, 90, -10, 0.9 | side view framing the whole body (also arms up, splits), following the torso in x, y |
 | shadows, reflections, skybox | False | MuJoCo render effects (costly on CPU) |
 | reset_noise_scale | 0.01 | as Humanoid-v5 |
 
@@ -56,7 +56,8 @@ from gymnasium import spaces  # noqa: E402
 from gymnasium.envs.mujoco.humanoid_v5 import HumanoidEnv  # noqa: E402
 
 from .humanoid_poses import pose_qpos  # noqa: E402
-from .humanoid_tasks import TASKS, _ids, measure  # noqa: E402
+from .humanoid_tasks import TASKS, _ids, measure, satisfied  # noqa: E402
+from .rendering import FastRenderer, FreeCamera  # noqa: E402
 
 __doc__ += "\n## Success tests\n| task | test |\n|---|---|\n" + "\n".join(
     f"| {t.name} | {t.description} |" for t in TASKS.values())
@@ -69,15 +70,17 @@ class HumanoidPoseEnv(HumanoidEnv):
     __doc__ = __doc__
 
     def __init__(self, task: str = "stand", obs_type: str = "state", render_mode: str | None = None,
-                 width: int = 224, height: int = 224, camera_distance: float = 2.8, camera_azimuth: float = 90.0,
-                 camera_elevation: float = -10.0, shadows: bool = False, reflections: bool = False,
-                 skybox: bool = False, reset_noise_scale: float = 1e-2, **kwargs):
+                 width: int = 224, height: int = 224, camera_distance: float = 3.2, camera_azimuth: float = 90.0,
+                 camera_elevation: float = -10.0, camera_height: float = 0.9, shadows: bool = False,
+                 reflections: bool = False, skybox: bool = False, reset_noise_scale: float = 1e-2, **kwargs):
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if width <= 0 or height <= 0:
+            raise ValueError(f"width and height must be positive, got {width}x{height}")
         super().__init__(terminate_when_unhealthy=False, reset_noise_scale=reset_noise_scale, width=width,
                          height=height, **kwargs)
         self.render_mode = render_mode  # rendering is ours (FastRenderer), not MujocoRenderer's
@@ -85,11 +88,11 @@ class HumanoidPoseEnv(HumanoidEnv):
         self.goal_prompts, self.baseline_prompts = list(self.task.goal_prompts), list(self.task.baseline_prompts)
         self.obs_type, self.width, self.height = obs_type, width, height
         self.render_flags = dict(shadows=shadows, reflections=reflections, skybox=skybox)
-        self.cam = mujoco.MjvCamera()
-        self.cam.type = mujoco.mjtCamera.mjCAMERA_FREE
-        self.cam.distance, self.cam.azimuth, self.cam.elevation = camera_distance, camera_azimuth, camera_elevation
+        # side view, looking along +y at the torso (x, y followed; height fixed so the floor stays put)
+        self.camera = FreeCamera(lookat=(0.0, 0.0, camera_height), distance=camera_distance,
+                                 azimuth=camera_azimuth, elevation=camera_elevation, track_body="torso")
         floor = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_GEOM, "floor")
-        if floor >= 0:
+        if floor >= 0:  # plain light floor instead of the dark checker (the body stands out; cheaper)
             self.model.geom_matid[floor] = -1
             self.model.geom_rgba[floor] = FLOOR_RGBA
         self._ids = _ids(self.model)
@@ -99,34 +102,51 @@ class HumanoidPoseEnv(HumanoidEnv):
         self.observation_space = {"state": state, "pixels": pixels,
                                   "state+pixels": spaces.Dict({"state": state, "pixels": pixels})}[obs_type]
 
-    def measurements(self) -> dict[str, float]:
-        """Named geometry of the current pose (see ``humanoid_tasks.measure``)."""
+    # --- ground truth, usable on any state (e.g. to label rendered frames) ---
+    def task_metrics(self) -> dict[str, float]:
+        """Named geometry of the current pose (keys in ``humanoid_tasks.measure``)."""
         return measure(self.model, self.data, self._ids)
 
+    measurements = task_metrics
+
+    def satisfied_tasks(self) -> dict[str, bool]:
+        """For every task in ``TASKS``: does its success test hold in the current state?"""
+        return satisfied(self.task_metrics())
+
     def set_pose(self, qpos: np.ndarray) -> None:
-        """Sets the joint configuration (zero velocity) and recomputes the kinematics."""
-        self.set_state(np.asarray(qpos, dtype=np.float64), np.zeros(self.model.nv))
+        """Sets the joint configuration ``qpos`` (``nq`` numbers), zero velocity, ``mj_forward``."""
+        qpos = np.asarray(qpos, dtype=np.float64)
+        if qpos.shape != (self.model.nq,) or not np.all(np.isfinite(qpos)):
+            raise ValueError(f"qpos must be {self.model.nq} finite numbers, got shape {qpos.shape}")
+        self.set_state(qpos, np.zeros(self.model.nv))
 
     def reset(self, *, seed=None, options=None):
-        obs, info = super().reset(seed=seed, options=options)
-        if options and options.get("pose"):
+        """Gymnasium's noisy standing start; ``options={"pose": name}`` starts in a named pose of
+        ``humanoid_poses.POSES``, ``options={"qpos": array}`` in a given configuration."""
+        obs, _ = super().reset(seed=seed, options=options)
+        options = options or {}
+        if options.get("pose") is not None:
             self.set_pose(pose_qpos(self.model, options["pose"]))
+        elif options.get("qpos") is not None:
+            self.set_pose(options["qpos"])
+        if options.get("pose") is not None or options.get("qpos") is not None:
             obs = self._get_obs()
         return self._observe(obs), self._task_info()[1]
 
     def step(self, action):
         a = np.asarray(action, dtype=np.float64)
-        if a.shape != self.action_space.shape or not np.all(np.isfinite(a)):
-            raise ValueError(f"action must be {self.action_space.shape[0]} finite numbers, got {action!r}")
-        obs, _, _, _, _ = super().step(a)
+        if a.shape != self.action_space.shape:
+            raise ValueError(f"action must have shape {self.action_space.shape}, got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action must be finite (no NaN/inf), got {action!r}")
+        self.do_simulation(a, self.frame_skip)  # Humanoid-v5's physics, without its locomotion reward
         reward, info = self._task_info()
-        return self._observe(obs), reward, False, False, info
+        return self._observe(self._get_obs()), reward, False, False, info
 
     def _task_info(self) -> tuple[float, dict]:
-        m = self.measurements()
-        reward, terms = self.task.reward(m)
+        reward, terms, success = self.task.evaluate(self.task_metrics())
         info = {f"reward_{k}": v for k, v in terms.items()}
-        info["success"] = bool(self.task.success(m))
+        info["success"] = success
         return reward, info
 
     def _observe(self, state):
@@ -136,15 +156,12 @@ class HumanoidPoseEnv(HumanoidEnv):
         return pixels if self.obs_type == "pixels" else {"state": state, "pixels": pixels}
 
     def _render_frame(self) -> np.ndarray:
-        if self._fast is None:
-            from .rendering import FastRenderer
-
-            self._fast = FastRenderer(self.model, self.width, self.height, self.cam, **self.render_flags)
-        torso = self.data.xpos[self._ids["torso"]]
-        self.cam.lookat[:] = (torso[0], torso[1], 0.8)
+        if self._fast is None:  # one renderer per env, created on first use
+            self._fast = FastRenderer(self.model, self.width, self.height, self.camera, **self.render_flags)
         return self._fast.render(self.data)
 
     def render(self):
+        """uint8 (height, width, 3) frame from the side camera when ``render_mode="rgb_array"``."""
         return self._render_frame() if self.render_mode == "rgb_array" else None
 
     def close(self):

@@ -1,20 +1,38 @@
 """Pose tasks of ``rewardgym/HumanoidPose-v0``: named geometry, success tests, dense rewards.
 
 All heights are metres above the floor, measured on Gymnasium's humanoid model
-(standing: head centre about 1.6 m). ``upright`` is the z component of the torso's up axis
+(standing on the floor: head centre about 1.48 m, knees 0.42 m, feet 0.07 m). ``upright`` is the z component of the torso's up axis
 (1 upright, 0 horizontal, -1 upside down). Success tests are conjunctions of named
 conditions; the dense reward of a task is the product of bounded ``tolerance`` terms that
 encode the same conditions with soft margins, so it is 1 where the test passes.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import mujoco
 import numpy as np
 
-from .tolerance import tolerance
+# value of a tolerance term at distance ``margin`` outside its bounds (as dm_control's default)
+VALUE_AT_MARGIN = 0.1
+_SCALE = math.sqrt(-2.0 * math.log(VALUE_AT_MARGIN))
+
+
+def tolerance(x: float, lower: float = -math.inf, upper: float = math.inf, margin: float = 0.2) -> float:
+    """Bounded reward term: 1 for ``lower <= x <= upper``; outside, a Gaussian fall-off in the
+    distance ``d`` to the nearest bound, ``exp(-1/2 (d / margin * s)^2)`` with ``s`` chosen so the
+    term is ``VALUE_AT_MARGIN`` at ``d = margin`` (the shape of dm_control's ``tolerance`` with
+    ``sigmoid="gaussian"``; scalar and dependency-free because it runs every step).
+
+    >>> tolerance(0.5, lower=0.0, upper=1.0), round(tolerance(1.2, upper=1.0, margin=0.2), 3)
+    (1.0, 0.1)
+    """
+    if lower <= x <= upper:
+        return 1.0
+    d = (lower - x if x < lower else x - upper) / margin
+    return math.exp(-0.5 * (d * _SCALE) ** 2)
 
 
 BODIES = ("torso", "pelvis", "left_shin", "right_shin")
@@ -28,7 +46,17 @@ def _ids(model: mujoco.MjModel) -> dict[str, int]:
 
 
 def measure(model: mujoco.MjModel, data: mujoco.MjData, ids: dict[str, int] | None = None) -> dict[str, float]:
-    """Named geometric measurements of the humanoid's current pose (after ``mj_forward``)."""
+    """Named geometric measurements of the humanoid's current pose (after ``mj_forward``).
+
+    Keys (metres, world frame; heights are z above the floor):
+        ``head_height`` (head sphere centre), ``pelvis_height`` (pelvis body origin),
+        ``upright`` (z of the torso's up axis: 1 upright, 0 lying, -1 upside down),
+        ``left/right_knee_height`` (shin body origins = knees), ``left/right_foot_height``
+        (foot sphere centres; 0.075 = resting on the floor), ``left/right_hand_height``,
+        ``hands_above_head`` (lower hand minus head), ``feet_distance`` (horizontal distance
+        between the feet: leg spread), ``feet_to_pelvis`` (horizontal distance from the pelvis to
+        the farther foot: legs out in front vs tucked in).
+    """
     ids = ids or _ids(model)
 
     def body(name):
@@ -37,19 +65,21 @@ def measure(model: mujoco.MjModel, data: mujoco.MjData, ids: dict[str, int] | No
     def geom(name):
         return data.geom_xpos[ids[name]]
 
-    torso_rot = data.xmat[ids["torso"]].reshape(3, 3)
     lf, rf = geom("left_foot"), geom("right_foot")
     pelvis = body("pelvis")
+    head = float(geom("head")[2])
+    lh, rh = float(geom("left_hand")[2]), float(geom("right_hand")[2])
     return {
-        "head_height": float(geom("head")[2]),
+        "head_height": head,
         "pelvis_height": float(pelvis[2]),
-        "upright": float(torso_rot[2, 2]),
+        "upright": float(data.xmat[ids["torso"], 8]),  # z of the torso's up axis
         "left_knee_height": float(body("left_shin")[2]),
         "right_knee_height": float(body("right_shin")[2]),
         "left_foot_height": float(lf[2]),
         "right_foot_height": float(rf[2]),
-        "left_hand_height": float(geom("left_hand")[2]),
-        "right_hand_height": float(geom("right_hand")[2]),
+        "left_hand_height": lh,
+        "right_hand_height": rh,
+        "hands_above_head": min(lh, rh) - head,
         "feet_distance": float(np.linalg.norm(lf[:2] - rf[:2])),
         "feet_to_pelvis": float(max(np.linalg.norm(lf[:2] - pelvis[:2]), np.linalg.norm(rf[:2] - pelvis[:2]))),
     }
@@ -57,20 +87,39 @@ def measure(model: mujoco.MjModel, data: mujoco.MjData, ids: dict[str, int] | No
 
 @dataclass(frozen=True)
 class PoseTask:
+    """One pose task.
+
+    Attributes:
+        name: the task's name (``gym.make(..., task=name)``).
+        goal_prompts: VLM-RM goal sentences describing the pose.
+        baseline_prompts: VLM-RM baseline sentences (the scene without the pose).
+        terms: measurements -> named tolerance terms in [0, 1].
+        description: the success test in words (all terms equal to 1).
+    """
+
     name: str
     goal_prompts: tuple[str, ...]
     baseline_prompts: tuple[str, ...]
-    success: Callable[[dict], bool] = field(repr=False)
     terms: Callable[[dict], dict[str, float]] = field(repr=False)
     description: str = ""
 
-    def reward(self, m: dict) -> tuple[float, dict[str, float]]:
+    def evaluate(self, m: dict) -> tuple[float, dict[str, float], bool]:
+        """(reward = product of the terms, the terms, success = every term is 1)."""
         terms = self.terms(m)
-        return float(np.prod(list(terms.values()))), terms
+        return math.prod(terms.values()), terms, all(v >= 1.0 for v in terms.values())
+
+    def reward(self, m: dict) -> tuple[float, dict[str, float]]:
+        """Dense ground-truth reward in [0, 1] and its terms."""
+        reward, terms, _ = self.evaluate(m)
+        return reward, terms
+
+    def success(self, m: dict) -> bool:
+        """The geometric success test (the terms' conditions without margins)."""
+        return self.evaluate(m)[2]
 
 
-def _t(x, lo=-np.inf, hi=np.inf, margin=0.2) -> float:
-    return float(tolerance(x, lower=lo, upper=hi, margin=margin))
+def _t(x, lo=-math.inf, hi=math.inf, margin=0.2) -> float:
+    return tolerance(x, lower=lo, upper=hi, margin=margin)
 
 
 BASE = ("a humanoid robot",)
@@ -105,8 +154,7 @@ def _splits(m):
 
 
 def _arms_raised(m):
-    hands = min(m["left_hand_height"], m["right_hand_height"])
-    return {"hands_up": _t(hands - m["head_height"], lo=0.05, margin=0.5), "head_high": _t(m["head_height"], lo=1.3, margin=0.6),
+    return {"hands_up": _t(m["hands_above_head"], lo=0.05, margin=0.5), "head_high": _t(m["head_height"], lo=1.3, margin=0.6),
             "upright": _t(m["upright"], lo=0.8, margin=0.5)}
 
 
@@ -121,12 +169,8 @@ def _one_leg(m):
             "head_high": _t(m["head_height"], lo=1.3, margin=0.6), "upright": _t(m["upright"], lo=0.8, margin=0.5)}
 
 
-def _all_one(terms):
-    return lambda m: all(v >= 1.0 for v in terms(m).values())
-
-
 def _task(name, prompt, terms, description):
-    return PoseTask(name, (prompt,), BASE, _all_one(terms), terms, description)
+    return PoseTask(name, (prompt,), BASE, terms, description)
 
 
 TASKS: dict[str, PoseTask] = {t.name: t for t in [
