@@ -104,3 +104,69 @@ def test_bad_inputs():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="finite"):
         env.step(np.full(17, np.inf, dtype=np.float32))
+
+
+def test_reward_is_product_of_terms_and_full_exactly_on_success():
+    from rewardgym.envs.mujoco.humanoid_poses import random_pose_qpos
+
+    env = _env()
+    base = env.unwrapped
+    rng = np.random.default_rng(0)
+    seen_success = 0
+    for i in range(40):
+        near = list(TASKS)[i % len(TASKS)] if i % 2 else None
+        base.set_pose(random_pose_qpos(base.model, rng, near=near, noise_deg=8.0))
+        m = base.task_metrics()
+        for task in TASKS.values():
+            reward, terms, success = task.evaluate(m)
+            assert all(0.0 <= v <= 1.0 for v in terms.values())
+            assert reward == pytest.approx(np.prod(list(terms.values())))
+            assert success == (reward == 1.0)
+            seen_success += success
+    assert seen_success > 0, "perturbed named poses should sometimes still succeed"
+
+
+def test_tolerance_shapes():
+    from rewardgym.envs.mujoco.humanoid_tasks import tolerance
+
+    for shape in ("exponential", "gaussian"):
+        assert tolerance(1.0, lower=0.5, upper=1.5, shape=shape) == 1.0
+        assert tolerance(0.3, lower=0.5, margin=0.2, shape=shape) == pytest.approx(0.1)
+        xs = [1.5 + d for d in (0.0, 0.01, 0.1, 0.5, 2.0)]
+        vals = [tolerance(x, upper=1.5, margin=0.3, shape=shape) for x in xs]
+        assert vals == sorted(vals, reverse=True) and vals[-1] > 0
+    # exponential: a 1 cm miss is visible in the reward; a gaussian is flat at the bound
+    assert tolerance(1.51, upper=1.5, margin=0.5) < 0.96
+    assert tolerance(1.51, upper=1.5, margin=0.5, shape="gaussian") > 0.999
+    with pytest.raises(ValueError, match="'cubic'"):
+        tolerance(2.0, upper=1.0, shape="cubic")
+
+
+def test_satisfied_tasks_and_set_pose_and_reset_from_qpos():
+    from rewardgym.envs.mujoco.humanoid_poses import pose_qpos
+
+    env = _env("kneel")
+    base = env.unwrapped
+    qpos = pose_qpos(base.model, "kneel")
+    _, info = env.reset(seed=0, options={"qpos": qpos})
+    assert info["success"] and info["reward_knees_down"] == 1.0
+    sat = base.satisfied_tasks()
+    assert sat["kneel"] and not sat["stand"] and not sat["lie_down"]
+    np.testing.assert_array_equal(base.data.qvel, 0.0)
+    with pytest.raises(ValueError, match="finite"):
+        base.set_pose(np.full(base.model.nq, np.nan))
+    with pytest.raises(ValueError, match="24"):
+        base.set_pose(np.zeros(5))
+
+
+def test_obs_types_and_switchable_render_flags():
+    env = _env("stand", obs_type="pixels", width=32, height=40, shadows=True)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs) and obs.shape == (40, 32, 3)
+    obs, *_ = env.step(np.zeros(17))
+    assert obs.dtype == np.uint8
+    flags = env.unwrapped._fast._renderer.scene.flags
+    assert flags[mujoco.mjtRndFlag.mjRND_SHADOW] and not flags[mujoco.mjtRndFlag.mjRND_REFLECTION]
+    assert _env("stand").unwrapped.render() is None  # no render_mode: nothing drawn
+    with pytest.raises(ValueError, match="obs_type"):
+        _env("stand", obs_type="rgb")
