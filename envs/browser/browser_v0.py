@@ -1,0 +1,190 @@
+"""``rewardgym/Browser-v0``: click tasks in a real headless Chromium, driven by Playwright.
+
+## Description
+A task page (rewardgym's own, MiniWoB++'s, or a user's folder) is served from a loopback HTTP
+server; the agent sees a screenshot and an instruction and clicks a point, or points at a box
+(clicked at its centre). The page's own logic scores the click. Every correct element's box is
+reported so grounding rewards (GUI-G^2) can be computed.
+
+## Action Space
+``action_type="point"``: ``Box(0, 1, (2,))``, ``(x, y)`` as fractions of the viewport.
+``action_type="box"``: ``Box(0, 1, (4,))``, ``(x1, y1, x2, y2)`` with ``x2 >= x1``, ``y2 >= y1``.
+Values outside [0, 1], NaN, or a reversed box raise ``ValueError`` naming the value.
+
+## Observation Space
+``obs_type="default"``: ``Dict(screenshot=Box(0, 255, (H, W, 3), uint8), instruction=Text)``;
+``"pixels"``: the screenshot alone (for stable-baselines3, which takes no Text spaces);
+``"elements"``: the default plus ``elements``: Text holding JSON of the visible interactive
+elements (tag, text, box in [0, 1]).
+
+## Rewards and Episode End
+The task's own reward: own tasks +1 for the correct element, -1 for a wrong one, 0 for a click
+on nothing; MiniWoB++ tasks their raw reward. The first click on an element ends the episode
+(``terminated``); the time limit (10 steps) truncates it.
+
+## Info
+``success``; ``target_boxes`` (K, 4) in [0, 1], the same frame as the action (also from
+``reset``); ``click``: ``{x, y, tag, id, text}`` of the element hit; ``blocked_requests``: the
+number of requests aborted because they left the task server's origin.
+
+## Arguments
+| name | default | meaning |
+|---|---|---|
+| task | "click-button" | own task, ``"miniwob/<name>"``, or the name of a ``task_dir`` |
+| action_type | "point" | "point" or "box" |
+| obs_type | "default" | "default", "pixels", "elements" |
+| viewport | (160, 210) | width, height in pixels |
+| executable_path | /usr/bin/chromium | or ``$REWARDGYM_CHROMIUM`` |
+| task_dir | None | a folder with ``task.json`` and its pages |
+| timeout_ms | 5000 | per browser call; a step past it raises naming task and step |
+
+## Version History
+* v0: initial release.
+"""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from .server import shared_server
+from .session import DEFAULT_EXECUTABLE, PageSession
+from .tasks import resolve
+
+BOXES_JS = """(els) => els.filter(e => e).map(e => { const r = e.getBoundingClientRect();
+  return [r.left / innerWidth, r.top / innerHeight, r.right / innerWidth, r.bottom / innerHeight]; })"""
+HIT_JS = """([x, y]) => { const e = document.elementFromPoint(x, y);
+  return e ? {tag: e.tagName.toLowerCase(), id: e.id || '', text: (e.textContent || '').trim().slice(0, 40)} : null; }"""
+ELEMENTS_JS = """() => Array.from(document.querySelectorAll('button, a, input, label, [data-rg-el], .color, .alink'))
+  .map(e => { const r = e.getBoundingClientRect(); return {tag: e.tagName.toLowerCase(),
+    text: (e.textContent || e.value || '').trim().slice(0, 40),
+    box: [r.left / innerWidth, r.top / innerHeight, r.right / innerWidth, r.bottom / innerHeight]}; })
+  .filter(e => e.box[2] > e.box[0] && e.box[3] > e.box[1] && e.box[2] > 0 && e.box[3] > 0 && e.box[0] < 1 && e.box[1] < 1)"""
+
+
+class BrowserEnv(gym.Env):
+    __doc__ = __doc__
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, task: str = "click-button", action_type: str = "point", obs_type: str = "default",
+                 render_mode: str | None = None, viewport: tuple[int, int] = (160, 210),
+                 executable_path: str = DEFAULT_EXECUTABLE, task_dir: str | None = None, timeout_ms: float = 5000):
+        if action_type not in ("point", "box"):
+            raise ValueError(f"action_type must be 'point' or 'box', got {action_type!r}")
+        if obs_type not in ("default", "pixels", "elements"):
+            raise ValueError(f"obs_type must be 'default', 'pixels' or 'elements', got {obs_type!r}")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        self.server = shared_server()
+        self.task = resolve(task, task_dir, self.server)
+        self.action_type, self.obs_type, self.render_mode = action_type, obs_type, render_mode
+        self.viewport = (int(viewport[0]), int(viewport[1]))
+        self.session = PageSession(self.server.origin, self.viewport, executable_path, timeout_ms)
+        w, h = self.viewport
+        self.action_space = spaces.Box(0.0, 1.0, (2 if action_type == "point" else 4,), np.float32)
+        shot = spaces.Box(0, 255, (h, w, 3), np.uint8)
+        text = spaces.Text(max_length=512, charset=[chr(c) for c in range(32, 127)] + ["\u2019"])
+        if obs_type == "pixels":
+            self.observation_space = shot
+        else:
+            parts = {"screenshot": shot, "instruction": text}
+            if obs_type == "elements":
+                parts["elements"] = spaces.Text(max_length=8192, charset=[chr(c) for c in range(32, 127)])
+            self.observation_space = spaces.Dict(parts)
+        self._loaded = False
+        self._frame = None
+        self._instruction = ""
+        self._steps = 0
+
+    # --- helpers ------------------------------------------------------------------------
+    def _call(self, what: str, fn):
+        try:
+            return fn()
+        except Exception as err:  # playwright's TimeoutError / Error, a crashed page
+            self._loaded = False
+            self.session.close_page()
+            raise RuntimeError(f"browser task {self.task.name!r}, step {self._steps}: {what} failed: "
+                               f"{str(err).splitlines()[0]}") from err
+
+    def _screenshot(self) -> np.ndarray:
+        from PIL import Image
+
+        png = self._call("screenshot", lambda: self.session.page.screenshot(type="png"))
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+    def _target_boxes(self) -> np.ndarray:
+        page = self.session.page
+        boxes = self._call("target lookup", lambda: page.evaluate_handle(f"({self.task.targets})()")
+                           .evaluate(BOXES_JS))
+        return np.clip(np.asarray(boxes, dtype=np.float32).reshape(-1, 4), 0.0, 1.0)
+
+    def _obs(self):
+        self._frame = self._screenshot()
+        if self.obs_type == "pixels":
+            return self._frame
+        obs = {"screenshot": self._frame, "instruction": self._instruction[:512]}
+        if self.obs_type == "elements":
+            els = self._call("elements", lambda: self.session.page.evaluate(ELEMENTS_JS))
+            obs["elements"] = json.dumps(els, separators=(",", ":"))[:8192]
+        return obs
+
+    def _base_info(self) -> dict[str, Any]:
+        return {"target_boxes": self._target_boxes(), "blocked_requests": len(self.session.blocked),
+                "instruction": self._instruction}
+
+    # --- gymnasium API ------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._steps = 0
+        page = self.session.ensure_page()
+        if not self._loaded or page.url != self.server.origin + self.task.path:
+            self._call("page load", lambda: page.goto(self.server.origin + self.task.path, wait_until="load"))
+            if self.task.init:
+                self._call("page init", lambda: page.evaluate(self.task.init))
+            self._loaded = True
+        episode_seed = int(self.np_random.integers(0, 2**31 - 1))
+        self._instruction = str(self._call("task setup", lambda: page.evaluate(self.task.setup, episode_seed)))
+        info = self._base_info()
+        info["success"] = False
+        return self._obs(), info
+
+    def _click_point(self, action) -> tuple[float, float]:
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape != self.action_space.shape:
+            raise ValueError(f"{self.action_type} action must have shape {self.action_space.shape}, got {action!r}")
+        if not np.all(np.isfinite(a)) or np.any(a < 0) or np.any(a > 1):
+            raise ValueError(f"action values must be finite and in [0, 1], got {action!r}")
+        if self.action_type == "box":
+            if a[2] < a[0] or a[3] < a[1]:
+                raise ValueError(f"box action must have x2 >= x1 and y2 >= y1, got {action!r}")
+            return (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+        return float(a[0]), float(a[1])
+
+    def step(self, action):
+        fx, fy = self._click_point(action)
+        if self.session.page is None or not self._loaded:
+            raise RuntimeError(f"browser task {self.task.name!r}: call reset() first (the browser was restarted)")
+        self._steps += 1
+        page, (w, h) = self.session.page, self.viewport
+        x, y = min(fx * w, w - 0.5), min(fy * h, h - 0.5)
+        hit = self._call("hit test", lambda: page.evaluate(HIT_JS, [x, y]))
+        self._call("click", lambda: page.mouse.click(x, y))
+        state = self._call("task state", lambda: page.evaluate(f"({self.task.state})()"))
+        info = self._base_info()
+        info["click"] = {"x": fx, "y": fy, **(hit or {"tag": None, "id": "", "text": ""})}
+        info["success"] = bool(state["success"])
+        return self._obs(), float(state["reward"]), bool(state["done"]), False, info
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return self._frame if self._frame is not None else self._screenshot()
+        return None
+
+    def close(self):
+        if getattr(self, "session", None) is not None:
+            self.session.close()
+            self.session = None

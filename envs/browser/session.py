@@ -1,0 +1,154 @@
+"""Headless Chromium through Playwright: one browser per process, one context + page per env.
+
+Every request that is not to the task server's own origin (other hosts, other loopback
+ports, ``file://``, ``data:`` frames...) is aborted and counted. A crashed or hung browser is
+relaunched by the next ``reset()``.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+
+DEFAULT_EXECUTABLE = os.environ.get("REWARDGYM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+
+
+class BrowserProcess:
+    """A Playwright driver + Chromium, shared by the envs of one process (reference counted)."""
+
+    _shared: dict[str, "BrowserProcess"] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, executable: str):
+        if not os.path.exists(executable):
+            raise FileNotFoundError(
+                f"Chromium not found at {executable!r}. Install Debian's chromium (scripts/setup.sh does) or pass "
+                "executable_path=... / set REWARDGYM_CHROMIUM. Playwright's own browser download is not used.")
+        self.executable = executable
+        self.users = 0
+        self._pw = None
+        self.browser = None
+
+    @classmethod
+    def acquire(cls, executable: str = DEFAULT_EXECUTABLE) -> "BrowserProcess":
+        with cls._lock:
+            proc = cls._shared.get(executable)
+            if proc is None:
+                proc = cls._shared[executable] = BrowserProcess(executable)
+            proc.users += 1
+            return proc
+
+    def release(self) -> None:
+        with self._lock:
+            self.users -= 1
+            if self.users <= 0:
+                self._shared.pop(self.executable, None)
+                self.shutdown()
+
+    def ensure(self):
+        """The live browser, (re)launched when needed."""
+        if self.browser is not None and self.browser.is_connected():
+            return self.browser
+        self.shutdown()
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        self.browser = self._pw.chromium.launch(executable_path=self.executable, headless=True, args=CHROMIUM_ARGS)
+        return self.browser
+
+    def shutdown(self) -> None:
+        for closer in (lambda: self.browser and self.browser.close(), lambda: self._pw and self._pw.stop()):
+            try:
+                closer()
+            except Exception:  # already gone (crashed or killed)
+                pass
+        self.browser, self._pw = None, None
+
+    def pid(self) -> int | None:
+        """Process id of this process's Chromium (the browser process, not its renderers)."""
+        if self.browser is None:
+            return None
+        for pid in _descendants(os.getpid()):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"chrom" in os.path.basename(argv[0]) and not any(a.startswith(b"--type=") for a in argv):
+                return pid
+        return None
+
+
+def _descendants(root: int) -> list[int]:
+    """Process ids below ``root``, read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+@atexit.register
+def _close_all() -> None:
+    for proc in list(BrowserProcess._shared.values()):
+        proc.shutdown()
+
+
+class PageSession:
+    """One isolated browser context and page, locked to ``origin``."""
+
+    def __init__(self, origin: str, viewport: tuple[int, int], executable: str = DEFAULT_EXECUTABLE,
+                 timeout_ms: float = 5000):
+        self.origin, self.viewport, self.timeout_ms = origin, viewport, timeout_ms
+        self.proc = BrowserProcess.acquire(executable)
+        self.context = self.page = None
+        self.blocked: list[str] = []
+
+    def _allow(self, route) -> None:
+        url = route.request.url
+        if url == self.origin or url.startswith(self.origin + "/"):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def ensure_page(self):
+        if self.page is not None and not self.page.is_closed() and self.proc.browser is not None \
+                and self.proc.browser.is_connected() and not getattr(self, "_crashed", False):
+            return self.page
+        self.close_page()
+        browser = self.proc.ensure()
+        self.context = browser.new_context(viewport={"width": self.viewport[0], "height": self.viewport[1]},
+                                           device_scale_factor=1, java_script_enabled=True, service_workers="block")
+        self.context.set_default_timeout(self.timeout_ms)
+        self.context.route("**/*", self._allow)
+        self.page = self.context.new_page()
+        self._crashed = False
+        self.page.on("crash", lambda *_: setattr(self, "_crashed", True))
+        return self.page
+
+    def close_page(self) -> None:
+        try:
+            if self.context is not None:
+                self.context.close()
+        except Exception:
+            pass
+        self.context = self.page = None
+
+    def close(self) -> None:
+        self.close_page()
+        if self.proc is not None:
+            self.proc.release()
+            self.proc = None

@@ -1,0 +1,78 @@
+"""Browser tasks as JavaScript snippets run in the page (BrowserGym-style Task apart from Env).
+
+A :class:`JSTask` knows its page URL and three snippets:
+
+* ``setup``: ``(seed) => instruction`` builds a seeded episode on the loaded page;
+* ``targets``: ``() => [elements]``, the element(s) whose click succeeds;
+* ``state``: ``() => {done, success, reward}`` after a click.
+
+rewardgym's own tasks (``assets/browser/own.*``), MiniWoB++ tasks and a user's folder of
+pages (``task.json``: ``{"page", "setup", "targets", "state"}``) are all JSTasks.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+OWN_TASKS = ("click-button", "click-shape", "click-red", "click-checkbox", "click-link", "click-icon",
+             "click-scroll-item")
+MINIWOB_TASKS = ("click-test", "click-test-2", "click-test-transfer", "click-button", "click-link",
+                 "click-dialog-2", "focus-text", "focus-text-2", "click-color", "click-tab")
+
+
+@dataclass(frozen=True)
+class JSTask:
+    name: str
+    path: str            # URL path on the task server
+    setup: str
+    targets: str
+    state: str
+    init: str = ""       # run once after the page loads
+
+
+def own_task(name: str) -> JSTask:
+    if name not in OWN_TASKS:
+        raise ValueError(f"unknown task {name!r}; own tasks: {OWN_TASKS}; MiniWoB++: "
+                         f"{tuple('miniwob/' + t for t in MINIWOB_TASKS)}")
+    return JSTask(name, "/rg/own.html", f"(seed) => rg.setup({json.dumps(name)}, seed)", "() => rg.targets()",
+                  "() => rg.state()")
+
+
+def _resolvers_js() -> str:
+    return (resources.files("rewardgym.assets") / "browser" / "miniwob_resolvers.js").read_text()
+
+
+def miniwob_task(name: str) -> JSTask:
+    if name not in MINIWOB_TASKS:
+        raise ValueError(f"no target resolver for MiniWoB++ task {name!r}; supported: {MINIWOB_TASKS}")
+    setup = ("(seed) => { Math.seedrandom(String(seed)); core.EPISODE_MAX_TIME = 3600 * 1000; "
+             "core.startEpisodeReal(); return core.getUtterance(); }")
+    return JSTask(f"miniwob/{name}", f"/miniwob/miniwob/{name}.html", setup,
+                  f"() => window.__rgResolvers[{json.dumps(name)}]()",
+                  "() => ({done: WOB_DONE_GLOBAL, success: WOB_RAW_REWARD_GLOBAL > 0, reward: WOB_RAW_REWARD_GLOBAL})",
+                  init="() => { window.__rgResolvers = " + _resolvers_js() + "; }")
+
+
+def folder_task(folder: str | Path, prefix: str) -> JSTask:
+    """A user's task folder served under ``prefix``; its ``task.json`` holds the snippets."""
+    spec_file = Path(folder) / "task.json"
+    if not spec_file.exists():
+        raise FileNotFoundError(f"task folder {folder} has no task.json (keys: page, setup, targets, state)")
+    spec = json.loads(spec_file.read_text())
+    missing = {"page", "setup", "targets", "state"} - set(spec)
+    if missing:
+        raise ValueError(f"{spec_file} lacks {sorted(missing)}")
+    return JSTask(spec.get("name", Path(folder).name), prefix + spec["page"], spec["setup"], spec["targets"],
+                  spec["state"], spec.get("init", ""))
+
+
+def resolve(task: str, task_dir: str | None, server) -> JSTask:
+    if task_dir is not None:
+        return folder_task(task_dir, server.add_root(task_dir))
+    if task.startswith("miniwob/"):
+        if "/miniwob/" not in server.roots:
+            raise ImportError("MiniWoB++ tasks need the `miniwob` package: pip install 'rewardgym[browser]'")
+        return miniwob_task(task[len("miniwob/"):])
+    return own_task(task)
