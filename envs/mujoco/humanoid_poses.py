@@ -2,15 +2,39 @@
 
 ``pose_qpos(model, name)`` returns a full ``qpos`` (root height set so the lowest point of the
 body touches the floor) for each named pose; ``random_pose_qpos`` samples joint angles inside
-the model's ranges and a random root orientation, for labelled data and tests.
+the model's ranges and a random root orientation (or perturbs a named pose), for labelled data
+and tests. Put a qpos on an env with ``env.unwrapped.set_pose(qpos)`` (zero velocity,
+``mj_forward``) or ``env.reset(options={"qpos": qpos})``; then ``env.unwrapped.task_metrics()``
+and ``env.unwrapped.satisfied_tasks()`` give its geometry and which tasks' tests hold.
+
+Example (label frames from ground truth):
+    >>> import gymnasium as gym, numpy as np, rewardgym
+    >>> env = gym.make("rewardgym/HumanoidPose-v0", render_mode="rgb_array", width=64, height=64)
+    >>> _ = env.reset(seed=0)
+    >>> base = env.unwrapped
+    >>> base.set_pose(random_pose_qpos(base.model, np.random.default_rng(0), near="kneel", noise_deg=5))
+    >>> frame, holds = env.render(), base.satisfied_tasks()
+    >>> frame.shape, holds["kneel"], holds["stand"]
+    ((64, 64, 3), True, False)
+
+Joint sign conventions of Gymnasium's humanoid (degrees, measured on the model): ``*_knee`` is
+0 straight and negative bent (-160 max); ``*_hip_y`` negative swings the thigh forward (-110
+max), positive backward (+20); ``*_hip_x`` negative spreads the leg outward (-25);
+``*_hip_z`` rotates the thigh about its axis; ``*_shoulder1/2`` and ``*_elbow`` move the arms
+(ranges in the XML; ``arms_raised`` below puts both hands above the head).
 """
 from __future__ import annotations
 
-import mujoco
-import numpy as np
+import os
 
-# degrees; joints not named stay at 0. "pitch" rotates the whole body about the world y axis
-# (positive leans back), "roll" about x.
+os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported: offscreen rendering
+
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+
+# Named reference poses: joint angles in degrees by joint name (joints not named stay at 0).
+# "pitch" rotates the whole body about the world y axis (+90 face-down towards +x... -90 lies on
+# its back), "roll" about x, "yaw" about z. Each pose passes its own task's success test.
 POSES: dict[str, dict[str, float]] = {
     "stand": {},
     "kneel": {"right_knee": -90, "left_knee": -90},
@@ -27,7 +51,8 @@ POSES: dict[str, dict[str, float]] = {
 
 def _quat(pitch_deg: float, roll_deg: float = 0.0, yaw_deg: float = 0.0) -> np.ndarray:
     q = np.zeros(4)
-    mujoco.mju_euler2Quat(q, np.deg2rad([roll_deg, pitch_deg, yaw_deg]), "xyz")
+    # extrinsic (world-axis) x, y, z: roll, pitch, then the heading about the vertical
+    mujoco.mju_euler2Quat(q, np.deg2rad([roll_deg, pitch_deg, yaw_deg]), "XYZ")
     return q
 
 
@@ -45,6 +70,7 @@ def lowest_point(model: mujoco.MjModel, data: mujoco.MjData) -> float:
 
 
 def set_joint_angles(model, qpos: np.ndarray, angles: dict[str, float]) -> None:
+    """Writes ``angles`` (degrees by hinge-joint name) into ``qpos`` in place."""
     for name, deg in angles.items():
         if name in ("pitch", "roll", "yaw"):
             continue
@@ -62,6 +88,7 @@ def place_on_floor(model, data, clearance: float = 0.0) -> None:
 
 
 def pose_qpos(model: mujoco.MjModel, name: str, data: mujoco.MjData | None = None) -> np.ndarray:
+    """Full ``qpos`` of the named pose in ``POSES``, resting on the floor at the origin."""
     if name not in POSES:
         raise ValueError(f"unknown pose {name!r}; choose one of {sorted(POSES)}")
     angles = POSES[name]

@@ -170,3 +170,17 @@ def test_obs_types_and_switchable_render_flags():
     assert _env("stand").unwrapped.render() is None  # no render_mode: nothing drawn
     with pytest.raises(ValueError, match="obs_type"):
         _env("stand", obs_type="rgb")
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_hydra_env_config_matches_task_table(task):
+    from importlib import resources
+
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(str(resources.files("rewardgym.conf") / "env" / f"humanoid_{task}.yaml"))
+    assert cfg.id == "rewardgym/HumanoidPose-v0" and cfg.kwargs.task == task
+    assert list(cfg.prompts.goal) == list(TASKS[task].goal_prompts)
+    assert list(cfg.prompts.baseline) == list(TASKS[task].baseline_prompts)
+    env = gym.make(cfg.id, **cfg.kwargs)
+    assert env.unwrapped.goal_prompts == list(cfg.prompts.goal)
