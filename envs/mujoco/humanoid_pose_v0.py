@@ -8,23 +8,36 @@ these from a CLIP reward and judged them by eye; here each has a geometric succe
 model reward can be compared with the truth.
 
 ## Action Space
-``Box(-0.4, 0.4, (17,))`` joint torques, as ``Humanoid-v5``. NaN/inf raise ``ValueError``.
+``Box(-0.4, 0.4, (17,), float32)``: torques of the 17 motors, as ``Humanoid-v5`` (same order,
+same gears). NaN/inf entries raise ``ValueError``; a wrong shape raises ``ValueError``.
 
 ## Observation Space
-``obs_type="state"``: ``Humanoid-v5``'s 348-dim vector; ``"pixels"``: uint8 (height, width, 3)
-from the side camera; ``"state+pixels"``: ``Dict(state, pixels)``.
+| obs_type | space |
+|---|---|
+| "state" (default) | ``Humanoid-v5``'s ``Box(-inf, inf, (348,), float64)`` (qpos without x, y; qvel; cinert; cvel; qfrc_actuator; cfrc_ext) |
+| "pixels" | ``Box(0, 255, (height, width, 3), uint8)`` from the side camera |
+| "state+pixels" | ``Dict(state=..., pixels=...)`` |
 
 ## Rewards
-The ground-truth reward is the product of the task's bounded tolerance terms (dm_control
-style), in [0, 1]; 1 exactly where the success test holds. Terms in ``info["reward_<term>"]``.
+The ground-truth reward is the product of the task's bounded tolerance terms
+(``humanoid_tasks.tolerance``: 1 inside the bounds, exponential fall-off to 0.1 at ``margin``
+outside, dm_control style), so it is in [0, 1] and equals 1 exactly where the success test
+holds. Each term is in ``info["reward_<term>"]`` (e.g. kneel: ``knees_down``, ``upright``,
+``head_mid``). ``Humanoid-v5``'s locomotion reward is not computed.
 
 ## Success (``info["success"]``)
 Each task's test is in the table at the end of this docstring (from ``humanoid_tasks.TASKS``).
 
 ## Starting State and Episode End
-Gymnasium's standing start with uniform noise (``reset_noise_scale``), or a named pose via
-``reset(options={"pose": "kneel"})``. Falling does not end the episode (a kneeling or lying
-humanoid is low); the time limit (100 steps) does.
+Gymnasium's standing start with uniform noise (``reset_noise_scale``), a named pose of
+``humanoid_poses.POSES`` via ``reset(options={"pose": "kneel"})``, or any configuration via
+``reset(options={"qpos": q})``. ``terminated`` is always False: falling does not end the
+episode (a kneeling or lying humanoid is low); the time limit (100 steps = 1.5 s) does.
+
+## Ground truth on any state
+``task_metrics()`` (named geometry: head/pelvis/knee/foot/hand heights, upright, leg spread,
+...), ``satisfied_tasks()`` (which tasks' tests hold) and ``set_pose(qpos)`` (zero velocity,
+``mj_forward``) label any state, e.g. frames rendered for training a reward model.
 
 ## Prompts
 ``env.unwrapped.goal_prompts`` / ``baseline_prompts`` (VLM-RM style, e.g. "a humanoid robot
@@ -40,6 +53,7 @@ kneeling" vs "a humanoid robot"), also in ``conf/env/humanoid_<task>.yaml``.
 | camera_distance, camera_azimuth, camera_elevation, camera_height | 3.2, 90, -10, 0.9 | side view framing the whole body (also arms up, splits), following the torso in x, y |
 | shadows, reflections, skybox | False | MuJoCo render effects (costly on CPU) |
 | reset_noise_scale | 0.01 | as Humanoid-v5 |
+| **kwargs | | passed to ``Humanoid-v5`` (e.g. ``frame_skip``); its reward weights have no effect |
 
 ## Version History
 * v0: initial release.
