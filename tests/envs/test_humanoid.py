@@ -184,3 +184,11 @@ def test_hydra_env_config_matches_task_table(task):
     assert list(cfg.prompts.baseline) == list(TASKS[task].baseline_prompts)
     env = gym.make(cfg.id, **cfg.kwargs)
     assert env.unwrapped.goal_prompts == list(cfg.prompts.goal)
+
+
+def test_check_env_with_pixels_and_render_check():
+    env = _env("splits", obs_type="state+pixels", render_mode="rgb_array", width=48, height=48)
+    check_env(env.unwrapped)  # includes Gymnasium's render checks for every declared render mode
+    assert env.unwrapped.metadata["render_modes"] == ["rgb_array"]
+    with pytest.raises(ValueError, match="'human'"):
+        _env(render_mode="human")
