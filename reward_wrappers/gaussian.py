@@ -131,30 +131,67 @@ def parse_prediction(text: str) -> np.ndarray | None:
     return np.array(points[-1], dtype=np.float64) if points else None
 
 
-def make_trl_reward(alpha: float = 0.5, w_point: float = 1.0, w_coverage: float = 1.0, w_size: float = 0.0):
+def _target_boxes(target: Any) -> np.ndarray:
+    """A dataset cell -> (K,4) boxes: a box, a list of boxes, or their text ("[x1, y1, x2, y2]")."""
+    if isinstance(target, str):
+        found = _BOX_RE.findall(target)
+        if not found:
+            raise ValueError(f"no [x1, y1, x2, y2] box in the solution {target!r}")
+        return np.array(found, dtype=np.float64)
+    return np.asarray(target, dtype=np.float64).reshape(-1, 4)
+
+
+def completion_text(completion: Any) -> str:
+    """Text of a TRL completion: a plain string, or chat messages (the last message's content)."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, (list, tuple)) and completion and isinstance(completion[-1], dict):
+        content = completion[-1].get("content", "")
+        if isinstance(content, list):  # multimodal chat parts: keep the text parts
+            return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+        return str(content)
+    return str(completion)
+
+
+def make_trl_reward(alpha: float = 0.5, w_point: float = 1.0, w_coverage: float = 1.0, w_size: float = 0.0,
+                    columns: Sequence[str] = ("solution", "bbox")):
     """Builds a reward function with the signature TRL's ``GRPOTrainer`` expects.
 
-    The function takes ``completions`` (strings or chat messages, ``completion[0]["content"]``)
-    and the dataset column ``solution`` (each target box ``[x1, y1, x2, y2]``, or a list of
-    boxes), plus optional columns ``width``/``height`` (the frame of the box-size term), and
-    returns one float per completion. Unparsable or degenerate predictions score 0.
-    """
+    TRL calls ``reward(prompts=..., completions=..., **dataset_columns)``. The function reads
+    the target from the first of ``columns`` present (each cell a box ``[x1, y1, x2, y2]``, a
+    list of boxes (the best is scored), or the text of a box), and the optional columns
+    ``width``/``height`` (the frame of the box-size term). Completions are strings or chat
+    messages. It returns one float per completion; unparsable text or a degenerate predicted
+    box scores 0.
 
-    def reward(completions: Sequence[Any], solution: Sequence[Any], **kwargs: Any) -> list[float]:
-        scores = []
-        for i, (completion, target) in enumerate(zip(completions, solution)):
-            text = completion[0]["content"] if isinstance(completion, (list, tuple)) else str(completion)
-            pred = parse_prediction(text)
+    Example:
+        >>> reward = make_trl_reward()
+        >>> reward(["click (0.5, 0.5)", "no idea"], solution=[[0.4, 0.4, 0.6, 0.6]] * 2)
+        [1.0, 0.0]
+    """
+    columns = tuple(columns)
+    if not columns:
+        raise ValueError("columns must name at least one dataset column holding the target boxes")
+
+    def reward(completions: Sequence[Any], **kwargs: Any) -> list[float]:
+        column = next((c for c in columns if c in kwargs), None)
+        if column is None:
+            raise KeyError(f"the dataset has none of the target columns {list(columns)}; got {sorted(kwargs)}")
+        targets, scores = kwargs[column], []
+        if len(targets) != len(completions):
+            raise ValueError(f"{len(completions)} completions but {len(targets)} {column!r} entries")
+        for i, (completion, target) in enumerate(zip(completions, targets)):
+            pred = parse_prediction(completion_text(completion))
             if pred is None:
                 scores.append(0.0)
                 continue
             width = float(kwargs["width"][i]) if "width" in kwargs else 1.0
             height = float(kwargs["height"][i]) if "height" in kwargs else 1.0
+            boxes = _target_boxes(target)[None]  # bad targets are the dataset's fault: raise
             try:
-                targets = np.asarray(target, dtype=np.float64).reshape(1, -1, 4)
-                r = grounding_reward(pred, targets, alpha, w_point, w_coverage, w_size, width, height)
+                r = grounding_reward(pred, boxes, alpha, w_point, w_coverage, w_size, width, height)
                 scores.append(float(r[0]))
-            except (ValueError, TypeError):
+            except ValueError:  # a degenerate predicted box
                 scores.append(0.0)
         return scores
 
@@ -207,7 +244,21 @@ class GaussianGroundingReward(RewardWrapper):
     def reward(self, obs, env_reward, terminated, truncated, info):
         targets = self._targets
         self._targets = self._boxes_of(info) if "target_boxes" in info else targets
-        r = float(grounding_reward(self._action, targets[None], self.alpha, self.w_point, self.w_coverage,
-                                   self.w_size)[0])
+        r = self.score(self._action, targets)
         bonus = self.success_bonus if info.get("success") else 0.0
         return r + bonus, {"gaussian": r}
+
+    def score(self, action: np.ndarray, targets: np.ndarray) -> float:
+        """Best grounding reward of one action over the (K,4) targets; 0 when K = 0.
+
+        A box action of zero width or height (the browser env allows ``x2 == x1``) has no
+        Gaussian: it is scored as its centre point (point term only, coverage and size 0).
+        """
+        if len(targets) == 0:
+            return 0.0
+        action = np.asarray(action, dtype=np.float64).reshape(-1)
+        if action.shape[0] == 4 and (action[2] <= action[0] or action[3] <= action[1]):
+            centre = (action[:2] + action[2:]) / 2.0
+            return float(self.w_point * point_reward(centre[None, None], targets[None], self.alpha).max())
+        return float(grounding_reward(action, targets[None], self.alpha, self.w_point, self.w_coverage,
+                                      self.w_size)[0])

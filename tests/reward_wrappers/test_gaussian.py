@@ -81,3 +81,15 @@ def test_trl_adapter_parses_and_scores():
     assert scores[0] == pytest.approx(1.0) and scores[1] == pytest.approx(2.0) and scores[2] == 0.0
     assert scores[3] == pytest.approx(math.exp(-0.5))
     assert parse_prediction("[1, 2, 3, 4] then (5, 6)").tolist() == [1, 2, 3, 4]
+
+
+def test_trl_adapter_columns_chat_and_text_solutions():
+    chat = [[{"role": "assistant", "content": [{"type": "text", "text": "I pick (15, 25)"}]}],
+            [{"role": "user", "content": "where?"}, {"role": "assistant", "content": "[10,20,20,30]"}],
+            ["not a chat message"]]
+    bbox = [[10, 20, 20, 30], "[10, 20, 20, 30]", [[0, 0, 1, 1], [10, 20, 20, 30]]]
+    scores = trl_reward(completions=chat, prompts=["p"] * 3, bbox=bbox)
+    assert scores == pytest.approx([1.0, 2.0, 0.0])
+    assert trl_reward(["[0.5, 0.5, 0.4, 0.6]"], solution=[[0.4, 0.4, 0.6, 0.6]]) == [0.0]  # degenerate prediction
+    with pytest.raises(KeyError, match="solution"):
+        trl_reward(["(1, 2)"], answer=[[0, 0, 1, 1]])

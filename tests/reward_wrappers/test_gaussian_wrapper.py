@@ -98,7 +98,7 @@ def test_box_actions_on_the_real_browser_env():
         assert r == pytest.approx(2.0, abs=1e-4) and info["success"] and term
         _, info = env.reset(seed=0)
         far = np.array([0.0, 0.0, 0.02, 0.02], dtype=np.float32)
-        _, r, *_ = env.step(far)
+        _, r, _, _, info = env.step(far)
         assert r < 0.1 and info["env_reward"] == 0.0
     finally:
         env.close()
