@@ -82,6 +82,7 @@ FLOOR_RGBA = (0.55, 0.62, 0.55, 1.0)
 
 class HumanoidPoseEnv(HumanoidEnv):
     __doc__ = __doc__
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 67}  # 1 / (0.003 s * frame_skip 5)
 
     def __init__(self, task: str = "stand", obs_type: str = "state", render_mode: str | None = None,
                  width: int = 224, height: int = 224, camera_distance: float = 3.2, camera_azimuth: float = 90.0,
@@ -98,6 +99,7 @@ class HumanoidPoseEnv(HumanoidEnv):
         super().__init__(terminate_when_unhealthy=False, reset_noise_scale=reset_noise_scale, width=width,
                          height=height, **kwargs)
         self.render_mode = render_mode  # rendering is ours (FastRenderer), not MujocoRenderer's
+        self.metadata = {"render_modes": ["rgb_array"], "render_fps": int(np.round(1.0 / self.dt))}
         self.task = TASKS[task]
         self.goal_prompts, self.baseline_prompts = list(self.task.goal_prompts), list(self.task.baseline_prompts)
         self.obs_type, self.width, self.height = obs_type, width, height
