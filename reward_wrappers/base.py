@@ -22,6 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 INPUT_KEY = "reward_input"
+PENDING_KEY = "reward_pending"  # set by every step of a BatchedRewardWrapper: "score me"
 
 
 class RewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
@@ -61,8 +62,8 @@ class RewardScorer(Protocol):
 class BatchedRewardWrapper(RewardWrapper):
     """Per-env half of a reward that a model computes for a whole batch of envs at once.
 
-    ``step`` stores :meth:`model_input` in ``info["reward_input"]`` and returns the env's
-    reward as a placeholder; :class:`VecBatchedReward` replaces it. Subclasses implement
+    ``step`` stores :meth:`model_input` in ``info["reward_input"]`` (absent when it is None),
+    sets ``info["reward_pending"] = True`` and returns the env's reward as a placeholder; :class:`VecBatchedReward` replaces it. Subclasses implement
     :meth:`model_input` and the classmethod :meth:`make_scorer`, which receives the same
     keyword arguments as the wrapper and runs in the main process (the model is loaded there,
     once, never in env worker processes).
@@ -77,7 +78,10 @@ class BatchedRewardWrapper(RewardWrapper):
         raise NotImplementedError
 
     def reward(self, obs, env_reward, terminated, truncated, info):
-        info[INPUT_KEY] = self.model_input(obs, info, bool(terminated or truncated))
+        info[PENDING_KEY] = True
+        model_input = self.model_input(obs, info, bool(terminated or truncated))
+        if model_input is not None:  # absent (not None) so vector infos can stack the frames
+            info[INPUT_KEY] = model_input
         return env_reward, {}
 
 
