@@ -1,0 +1,184 @@
+"""``rewardgym-make-clip-data``: rendered frames of rewardgym's scenes, labelled from simulator state.
+
+Sources (each a scene of a rewardgym task, labelled by ground truth, see ``captions``):
+
+* ``humanoid``: ``rewardgym/HumanoidPose-v0`` frames from the env's own side camera. States:
+  a named reference pose with joint noise (``humanoid_poses.random_pose_qpos(near=...)``),
+  uniformly random joint angles, or a short rollout of random torques from a noisy pose (the
+  states an RL policy visits). Label: the pose whose geometric success test holds
+  (``humanoid_tasks.satisfied``; ``captions.HUMANOID_PRIORITY`` breaks ties), else ``other``.
+* ``cartpole``: Gymnasium ``CartPole-v1`` frames with the state set directly; label from the
+  pole angle. ``mountaincar``: ``MountainCar-v0``; label from the car position.
+
+Frames are brought to the model's resolution exactly as the CLIP reward does at run time
+(shorter side resized with bicubic antialiasing, centre crop), so training sees what the
+reward sees. The train and test splits come from disjoint seeds (test seeds are offset by
+``TEST_SEED_OFFSET``); test captions later use held-out paraphrases.
+
+Output: ``<out>/train.npz`` and ``<out>/test.npz`` (``images`` uint8 (N,S,S,3), ``labels``
+indices into ``captions.LABELS``, ``domains``) and ``<out>/meta.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import numpy as np  # noqa: E402
+
+from . import captions  # noqa: E402
+
+TEST_SEED_OFFSET = 1_000_003
+OTHER_DROP = 0.5  # fraction of unlabelled ("other") humanoid states skipped
+SOURCES = ("humanoid", "cartpole", "mountaincar")
+
+
+def to_model_frames(frames, size: int) -> np.ndarray:
+    """uint8 HxWx3 frames -> uint8 (N,size,size,3): the CLIP reward's resize + centre crop."""
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.as_tensor(np.stack([np.asarray(f) for f in frames])).permute(0, 3, 1, 2).float() / 255.0
+    h, w = x.shape[-2:]
+    if (h, w) != (size, size):
+        scale = size / min(h, w)
+        nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+        x = F.interpolate(x, size=(nh, nw), mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
+        top, left = (nh - size) // 2, (nw - size) // 2
+        x = x[:, :, top:top + size, left:left + size]
+    return (x * 255.0).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def humanoid_frames(n: int, seed: int, size: int = 224):
+    """``n`` (frame, label) pairs of the humanoid pose scene from one seeded RNG."""
+    import gymnasium as gym
+
+    import rewardgym  # noqa: F401  (registers the envs)
+    from rewardgym.envs.mujoco.humanoid_poses import POSES, random_pose_qpos
+
+    env = gym.make("rewardgym/HumanoidPose-v0", render_mode="rgb_array", width=size, height=size)
+    u = env.unwrapped
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    poses = sorted(POSES)
+    out = []
+    while len(out) < n:
+        r = rng.random()
+        if r < 0.1:
+            u.set_pose(random_pose_qpos(u.model, rng))
+        else:
+            near = str(rng.choice(poses))
+            u.set_pose(random_pose_qpos(u.model, rng, near=near, noise_deg=float(rng.uniform(2, 12))))
+            if r > 0.65:  # a short rollout of random torques from there
+                for _ in range(int(rng.integers(1, 30))):
+                    u.do_simulation(rng.uniform(-0.4, 0.4, u.action_space.shape), u.frame_skip)
+        label = captions.humanoid_label(u.satisfied_tasks())
+        if label == "other" and rng.random() < OTHER_DROP:  # keep the pose classes the majority
+            continue
+        out.append((u.render(), label))
+    env.close()
+    return out
+
+
+def cartpole_frames(n: int, seed: int):
+    import gymnasium as gym
+
+    env = gym.make("CartPole-v1", render_mode="rgb_array")
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        theta = rng.uniform(-0.05, 0.05) if rng.random() < 0.5 else rng.choice([-1, 1]) * rng.uniform(0.15, 0.8)
+        env.unwrapped.state = np.array([rng.uniform(-1.5, 1.5), 0.0, theta, 0.0])
+        label = captions.cartpole_label(theta)
+        if label is not None:
+            out.append((env.render(), label))
+    env.close()
+    return out
+
+
+def mountaincar_frames(n: int, seed: int):
+    import gymnasium as gym
+
+    env = gym.make("MountainCar-v0", render_mode="rgb_array")
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    bands = [(-0.65, -0.4), (-0.9, -0.78), (-0.27, 0.3)]  # valley, left, right (visible after the crop)
+    out = []
+    while len(out) < n:
+        lo, hi = bands[int(rng.integers(len(bands)))]
+        pos = rng.uniform(lo, hi)
+        env.unwrapped.state = np.array([pos, 0.0])
+        out.append((env.render(), captions.mountaincar_label(pos)))
+    env.close()
+    return out
+
+
+def make_split(counts: dict[str, int], seed: int, size: int, chunk: int = 64, progress: bool = True) -> dict:
+    """Renders ``counts[source]`` frames per source; each chunk of ``chunk`` frames has its own seed."""
+    makers = {"humanoid": humanoid_frames, "cartpole": cartpole_frames, "mountaincar": mountaincar_frames}
+    images, labels, domains = [], [], []
+    total, done, t0 = sum(counts.values()), 0, time.time()
+    for src, n in counts.items():
+        for c, start in enumerate(range(0, n, chunk)):
+            pairs = makers[src](min(chunk, n - start), seed=seed * 7919 + 1000 * SOURCES.index(src) + c)
+            images.append(to_model_frames([p[0] for p in pairs], size))
+            labels += [captions.LABELS.index(p[1]) for p in pairs]
+            domains += [src] * len(pairs)
+            done += len(pairs)
+            if progress:
+                rate = done / max(time.time() - t0, 1e-9)
+                print(f"\r[{src}] {done}/{total} frames, {rate:.1f}/s", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    return {"images": np.concatenate(images) if images else np.zeros((0, size, size, 3), np.uint8),
+            "labels": np.asarray(labels, np.int16), "domains": np.asarray(domains)}
+
+
+def label_counts(split: dict) -> dict[str, int]:
+    vals, cnt = np.unique(split["labels"], return_counts=True)
+    return {captions.LABELS[int(v)]: int(c) for v, c in zip(vals, cnt)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="rewardgym-make-clip-data", description=__doc__.split("\n")[0])
+    p.add_argument("--out", required=True, help="output folder")
+    for src, default in (("humanoid", 16000), ("cartpole", 2000), ("mountaincar", 2000)):
+        p.add_argument(f"--{src}", type=int, default=default, help=f"train frames of {src}")
+    p.add_argument("--test-fraction", type=float, default=0.15, help="test frames per source, as a fraction of train")
+    p.add_argument("--size", type=int, default=96, help="model input resolution")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=("both", "train", "test"), default="both", help="which split(s) to render")
+    a = p.parse_args(argv)
+    if not 0 < a.test_fraction <= 1:
+        raise SystemExit(f"--test-fraction must be in (0, 1], got {a.test_fraction}")
+    counts = {s: getattr(a, s) for s in SOURCES if getattr(a, s) > 0}
+    if not counts:
+        raise SystemExit("nothing to render: all of --humanoid, --cartpole, --mountaincar are 0")
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"command": " ".join(["rewardgym-make-clip-data"] + (argv if argv is not None else sys.argv[1:])),
+            "size": a.size, "seed": a.seed, "labels": captions.LABELS}
+    for split, seed, scale in (("train", a.seed, 1.0), ("test", a.seed + TEST_SEED_OFFSET, a.test_fraction)):
+        if a.split not in ("both", split):
+            continue
+        t0 = time.time()
+        data = make_split({s: max(1, int(round(n * scale))) for s, n in counts.items()}, seed, a.size)
+        np.savez_compressed(out / f"{split}.npz", **data)
+        meta[split] = {"frames": int(len(data["labels"])), "seed": seed, "seconds": round(time.time() - t0, 1),
+                       "label_counts": label_counts(data)}
+        print(f"{split}: {meta[split]}", file=sys.stderr)
+    meta_path = out / "meta.json"
+    if meta_path.exists():  # keep what another --split run wrote
+        meta = {**json.loads(meta_path.read_text()), **{k: v for k, v in meta.items() if k != "command"}}
+    meta_path.write_text(json.dumps(meta, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
