@@ -134,12 +134,18 @@ def bench_one(task: str, seconds: float, rng) -> dict:
 
 
 def bench_vector(task: str, n: int, seconds: float, kind: str, memory: bool = False) -> dict:
+    """kind: "sync" (n pages, one Chromium, this process), "async" (gymnasium's AsyncVectorEnv,
+    n processes = n Chromiums) or "grouped" (BrowserVectorEnv: default processes, pages split)."""
+    from rewardgym.envs.browser.vector import BrowserVectorEnv
+
     fns = [lambda: gym.make("rewardgym/Browser-v0", task=task, obs_type="pixels") for _ in range(n)]
     if kind == "sync":
         venv = gym.vector.SyncVectorEnv(fns)
-    else:
+    elif kind == "async":
         venv = gym.vector.AsyncVectorEnv(fns, context="forkserver")
-    out: dict = {"kind": kind, "n_envs": n, "task": task}
+    else:
+        venv = BrowserVectorEnv(n, task=task, obs_type="pixels")
+    out: dict = {"kind": kind, "n_envs": n, "task": task, "processes_used": getattr(venv, "num_processes", None)}
     try:
         venv.reset(seed=0)
         venv.action_space.seed(0)
@@ -207,8 +213,8 @@ def main() -> None:
     print(f"{a.n} envs, one process, one Chromium", res["vector_sync"])
     res["vector_async"] = bench_vector(a.task, a.n, a.seconds, "async", memory=True)
     print(f"{a.n} envs, AsyncVectorEnv ({a.n} processes)", res["vector_async"])
-    res["vector_async_2"] = bench_vector(a.task, 2, a.seconds, "async")
-    print("2 envs, AsyncVectorEnv (2 processes)", res["vector_async_2"])
+    res["vector_grouped"] = bench_vector(a.task, a.n, a.seconds, "grouped", memory=True)
+    print(f"{a.n} envs, BrowserVectorEnv (default: one process per core, pages split)", res["vector_grouped"])
     res["load_average_after"] = os.getloadavg()
     print(f"load average after: {res['load_average_after']}")
     if a.json:

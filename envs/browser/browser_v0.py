@@ -36,7 +36,7 @@ number of requests aborted because they left the task server's origin.
 | viewport | (160, 210) | width, height in pixels |
 | executable_path | /usr/bin/chromium | or ``$REWARDGYM_CHROMIUM`` |
 | task_dir | None | a folder with ``task.json`` and its pages |
-| timeout_ms | 5000 | per browser call; a step past it raises naming task and step |
+| timeout_ms | 5000 | per browser call; past it Chromium is killed and ``TimeoutError`` names task and step |
 
 ## Version History
 * v0: initial release.
@@ -45,6 +45,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import threading
 from typing import Any
 
 import gymnasium as gym
@@ -83,6 +86,9 @@ class BrowserEnv(gym.Env):
         self.task = resolve(task, task_dir, self.server)
         self.action_type, self.obs_type, self.render_mode = action_type, obs_type, render_mode
         self.viewport = (int(viewport[0]), int(viewport[1]))
+        if not timeout_ms > 0:
+            raise ValueError(f"timeout_ms must be > 0, got {timeout_ms!r}")
+        self.timeout_ms, self._hung = float(timeout_ms), False
         self.session = PageSession(self.server.origin, self.viewport, executable_path, timeout_ms)
         w, h = self.viewport
         self.action_space = spaces.Box(0.0, 1.0, (2 if action_type == "point" else 4,), np.float32)
@@ -102,13 +108,35 @@ class BrowserEnv(gym.Env):
 
     # --- helpers ------------------------------------------------------------------------
     def _call(self, what: str, fn):
+        """Runs one browser call under a watchdog: past ``timeout_ms`` Chromium is killed
+        (a hung page blocks calls that have no timeout of their own, e.g. ``evaluate``)."""
+        self._hung = False
+        watchdog = threading.Timer(self.timeout_ms / 1000.0, self._kill_hung_browser)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             return fn()
-        except Exception as err:  # playwright's TimeoutError / Error, a crashed page
+        except Exception as err:  # playwright's TimeoutError / Error, a crashed or killed browser
             self._loaded = False
             self.session.close_page()
-            raise RuntimeError(f"browser task {self.task.name!r}, step {self._steps}: {what} failed: "
-                               f"{str(err).splitlines()[0]}") from err
+            where = f"browser task {self.task.name!r}, step {self._steps}: {what}"
+            if self._hung or type(err).__name__ == "TimeoutError":
+                raise TimeoutError(f"{where} took longer than {self.timeout_ms:g} ms; the next reset() "
+                                   "relaunches Chromium") from err
+            raise RuntimeError(f"{where} failed: {str(err).splitlines()[0]}") from err
+        finally:
+            watchdog.cancel()
+
+    def _kill_hung_browser(self) -> None:
+        """Watchdog thread: kill this process's Chromium so the blocked call returns."""
+        self._hung = True
+        proc = self.session.proc if self.session is not None else None
+        pid = proc.pid() if proc is not None else None
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def _screenshot(self) -> np.ndarray:
         from PIL import Image
@@ -117,9 +145,8 @@ class BrowserEnv(gym.Env):
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
     def _target_boxes(self) -> np.ndarray:
-        page = self.session.page
-        boxes = self._call("target lookup", lambda: page.evaluate_handle(f"({self.task.targets})()")
-                           .evaluate(BOXES_JS))
+        js = f"(() => {{ const els = ({self.task.targets})(); return ({BOXES_JS})(els); }})()"
+        boxes = self._call("target lookup", lambda: self.session.page.evaluate(js))  # one call, no JSHandle kept
         return np.clip(np.asarray(boxes, dtype=np.float32).reshape(-1, 4), 0.0, 1.0)
 
     def _obs(self):
