@@ -21,7 +21,16 @@ def bundled_dir() -> Path:
     return Path(str(resources.files("rewardgym.assets") / "clip"))
 
 
+CHECKPOINT_SUFFIXES = (".pt", ".safetensors", ".bin")
+
+
 def bundled_checkpoint_path() -> Path:
+    """The bundled weights ``assets/clip/rewardgym-clip-small{.pt,.safetensors,.bin}`` (first found;
+    the ``.pt`` path when none is installed yet)."""
+    for suffix in CHECKPOINT_SUFFIXES:
+        path = bundled_dir() / f"{BUNDLED_MODEL_NAME}{suffix}"
+        if path.exists():
+            return path
     return bundled_dir() / f"{BUNDLED_MODEL_NAME}.pt"
 
 
@@ -78,7 +87,7 @@ class ClipEncoder:
         with torch.inference_mode():
             x = self.preprocess(frames)
             if self.kind == "transformers":
-                return self.model.get_image_features(pixel_values=x)
+                return _features(self.model.get_image_features(pixel_values=x))
             return self.model.encode_image(x)
 
     def encode_text(self, texts: list[str]):
@@ -86,9 +95,15 @@ class ClipEncoder:
 
         with torch.inference_mode():
             if self.kind == "transformers":
-                tok = self.tokenizer(texts, padding=True, return_tensors="pt").to(self.device)
-                return self.model.get_text_features(**tok)
+                tok = self.tokenizer(texts, padding=True, return_tensors="pt")
+                tok = {k: tok[k].to(self.device) for k in ("input_ids", "attention_mask") if k in tok}
+                return _features(self.model.get_text_features(**tok))
             return self.model.encode_text(self.tokenizer(texts).to(self.device))
+
+
+def _features(out):
+    """transformers < 5 returns the projected embeddings, >= 5 an output whose pooler_output they are."""
+    return out if hasattr(out, "shape") else out.pooler_output
 
 
 def _resolve_device_dtype(device: str, dtype: str):
@@ -114,12 +129,18 @@ def load_clip(model: str | None = None, pretrained: str | None = None, backend: 
 
     if model is None:
         model = BUNDLED_MODEL_NAME
+    register_bundled_models()
+    if model == BUNDLED_MODEL_NAME:
+        if not (bundled_dir() / f"{BUNDLED_MODEL_NAME}.json").exists():
+            raise FileNotFoundError(f"the bundled CLIP model is not installed ({bundled_dir()} has no "
+                                    f"{BUNDLED_MODEL_NAME}.json). {HOW_TO}")
         if pretrained is None:
             pretrained = str(bundled_checkpoint_path())
-    register_bundled_models()
-    if model == BUNDLED_MODEL_NAME and not (bundled_dir() / f"{BUNDLED_MODEL_NAME}.json").exists():
-        raise FileNotFoundError(f"the bundled CLIP model is not installed ({bundled_dir()} has no "
-                                f"{BUNDLED_MODEL_NAME}.json). {HOW_TO}")
+            if not Path(pretrained).exists():
+                raise FileNotFoundError(
+                    f"the bundled CLIP checkpoint is not installed yet: no {BUNDLED_MODEL_NAME}"
+                    f"{{{','.join(CHECKPOINT_SUFFIXES)}}} in {bundled_dir()} (rewardgym-train-clip makes one). "
+                    f"{HOW_TO}")
     if model not in open_clip.list_models():
         raise ValueError(f"unknown open_clip model {model!r}; register its config with "
                          f"rewardgym.reward_wrappers.clip_models.register_config(path) first")
@@ -145,6 +166,8 @@ def _load_transformers(path: str | None, device: str, dtype) -> ClipEncoder:
         from transformers import AutoTokenizer, CLIPModel
     except ImportError as err:
         raise ImportError("backend=transformers needs `pip install transformers`") from err
+    if not any((Path(path) / f).exists() for f in ("model.safetensors", "pytorch_model.bin")):
+        raise FileNotFoundError(f"no CLIP weights (model.safetensors / pytorch_model.bin) in {path}. {HOW_TO}")
     net = CLIPModel.from_pretrained(path, local_files_only=True).to(device=device, dtype=dtype).eval()
     tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
     proc_file = Path(path) / "preprocessor_config.json"
