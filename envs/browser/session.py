@@ -124,6 +124,11 @@ class PageSession:
             self.blocked.append(url)
             route.abort()
 
+    def _block_websocket(self, ws) -> None:
+        """The task server speaks no WebSocket: every WebSocket is closed unconnected, and counted."""
+        self.blocked.append(ws.url)
+        ws.close()
+
     def ensure_page(self):
         if self.page is not None and not self.page.is_closed() and self.proc.browser is not None \
                 and self.proc.browser.is_connected() and not getattr(self, "_crashed", False):
@@ -134,6 +139,7 @@ class PageSession:
                                            device_scale_factor=1, java_script_enabled=True, service_workers="block")
         self.context.set_default_timeout(self.timeout_ms)
         self.context.route("**/*", self._allow)
+        self.context.route_web_socket("**/*", self._block_websocket)  # not seen by route()
         self.page = self.context.new_page()
         self._crashed = False
         self.page.on("crash", lambda *_: setattr(self, "_crashed", True))
