@@ -1,0 +1,277 @@
+"""Rollouts for reward-quality measurement: several policies, every step scored twice.
+
+Each step records the model reward (the reward wrapper's, or for a batched reward such as CLIP
+the scorer's, called on the frames of all envs at once as ``wrap_vec_env`` would), the env's
+ground-truth reward (``info["env_reward"]``) and ``info["success"]``. The policies span failure
+to success: ``random`` (uniform actions), ``expert`` (where the task has one, see
+:func:`expert_for`), ``ppo`` (a saved ``rewardgym-train`` run) and noisy mixtures
+``<policy>+noise<eps>`` (each step a uniform random action with probability ``eps``).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from rewardgym.reward_wrappers.base import INPUT_KEY, PENDING_KEY, is_batched
+
+Policy = Callable[[Any, Any, dict, np.random.Generator], np.ndarray]  # (env, obs, info, rng) -> action
+
+
+@dataclass
+class Episode:
+    """One episode's per-step arrays plus the pictures the report draws."""
+
+    policy: str
+    model: list[float] = field(default_factory=list)
+    gt: list[float] = field(default_factory=list)
+    success: list[bool] = field(default_factory=list)
+    actions: list[np.ndarray] = field(default_factory=list)
+    frames: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (step index, frame)
+    first_frame: np.ndarray | None = None
+    reset_info: dict = field(default_factory=dict)
+
+    @property
+    def length(self) -> int:
+        return len(self.model)
+
+
+# ------------------------------------------------------------------ policies
+def _random(env, obs, info, rng):
+    return env.action_space.sample()
+
+
+def _manipulation_expert(env, obs, info, rng):
+    from rewardgym.envs.mujoco.experts import expert_action
+
+    return expert_action(env)
+
+
+def _click_target(env, obs, info, rng):
+    """GUI expert: a click (or the box itself) on the first target box the env reported."""
+    boxes = np.asarray(info.get("target_boxes", np.zeros((0, 4))), dtype=np.float64).reshape(-1, 4)
+    if len(boxes) == 0:
+        return env.action_space.sample()
+    box = boxes[0]
+    if env.action_space.shape == (4,):
+        return box.astype(np.float32)
+    return ((box[:2] + box[2:]) / 2.0).astype(np.float32)
+
+
+def _cartpole_expert(env, obs, info, rng):
+    return int(obs[2] + 0.5 * obs[3] > 0)
+
+
+def _mountain_car_expert(env, obs, info, rng):
+    return 2 if obs[1] >= 0 else 0
+
+
+def _hold_still(env, obs, info, rng):
+    return np.zeros(env.action_space.shape, dtype=env.action_space.dtype)
+
+
+def expert_for(env) -> tuple[Policy | None, dict | None]:
+    """``(policy, reset options)`` of the task's scripted expert, or ``(None, None)``.
+
+    * Manipulation-v0: ``envs.mujoco.experts.expert_action`` (privileged state).
+    * Browser-v0: click the centre of the first target box.
+    * HumanoidPose-v0: no controller exists; the expert *starts in the task's named pose*
+      (``reset(options={"pose": task})``) and applies zero torque, so it begins successful and
+      may sag or fall: its data covers success and near-success.
+    * CartPole-v1 / MountainCar-v0: textbook rules (push towards the pole's lean / with the
+      velocity).
+    """
+    base = env.unwrapped
+    name = type(base).__name__
+    spec_id = base.spec.id if base.spec is not None else ""
+    if hasattr(base, "grip_pos") and hasattr(base, "task"):
+        return _manipulation_expert, None
+    if "Browser" in spec_id or name == "BrowserEnv":
+        return _click_target, None
+    if hasattr(base, "set_pose") and hasattr(base, "task"):
+        return _hold_still, {"pose": base.task.name}
+    if spec_id.startswith("CartPole"):
+        return _cartpole_expert, None
+    if spec_id.startswith("MountainCar"):
+        return _mountain_car_expert, None
+    return None, None
+
+
+def ppo_policy(run_dir: str) -> Policy:
+    """The deterministic policy of a ``rewardgym-train`` run dir (VecNormalize statistics applied)."""
+    import pickle
+
+    from rewardgym.agents.evaluate import load_run
+
+    _, model, vecnorm = load_run(run_dir)
+    obs_rms = None
+    if vecnorm is not None:
+        with open(vecnorm, "rb") as f:
+            vn = pickle.load(f)
+        if getattr(vn, "norm_obs", False):
+            obs_rms = vn
+
+    def act(env, obs, info, rng):
+        o = obs
+        if obs_rms is not None:
+            o = obs_rms.normalize_obs(np.asarray(obs)[None])[0]
+        action, _ = model.predict(o, deterministic=True)
+        return action
+
+    return act
+
+
+def with_noise(policy: Policy, eps: float) -> Policy:
+    """Each step: a uniform random action with probability ``eps``, else ``policy``'s."""
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"noise level must be in [0, 1], got {eps}")
+
+    def act(env, obs, info, rng):
+        return env.action_space.sample() if rng.random() < eps else policy(env, obs, info, rng)
+
+    return act
+
+
+def make_policies(env, names: list[str] | str, noise: list[float], ppo_run: str | None
+                  ) -> dict[str, tuple[Policy, dict | None]]:
+    """The named policies (``"auto"``: random, expert if any, ppo if a run is given, and their
+    noisy mixtures) as ``{name: (policy, reset options)}``."""
+    expert, expert_opts = expert_for(env)
+    base: dict[str, tuple[Policy, dict | None]] = {"random": (_random, None)}
+    if expert is not None:
+        base["expert"] = (expert, expert_opts)
+    if ppo_run:
+        base["ppo"] = (ppo_policy(ppo_run), None)
+    if names == "auto":
+        out = dict(base)
+        for key in [k for k in base if k != "random"]:
+            for eps in noise:
+                out[f"{key}+noise{eps:g}"] = (with_noise(base[key][0], float(eps)), base[key][1])
+        return out
+    out = {}
+    for name in names:
+        key, _, eps = str(name).partition("+noise")
+        if key not in base:
+            why = " (this task has no scripted expert)" if key == "expert" else (
+                " (set rollouts.ppo_run=<run dir>)" if key == "ppo" else "")
+            raise ValueError(f"unknown policy {name!r}{why}; available: {sorted(base)} and '<policy>+noise<eps>'")
+        pol, opts = base[key]
+        out[str(name)] = (with_noise(pol, float(eps)), opts) if eps else (pol, opts)
+    return out
+
+
+# ------------------------------------------------------------------ collection
+def frame_steps(max_steps: int, n_frames: int) -> set[int]:
+    """Step indices at which a strip of ``n_frames`` frames is rendered (ends included)."""
+    return set(np.linspace(0, max(max_steps - 1, 0), max(n_frames, 1)).round().astype(int).tolist())
+
+
+def collect(make_env: Callable[[], Any], factory, policies: dict[str, tuple[Policy, dict | None]],
+            episodes_per_policy: int, n_envs: int = 1, seed: int = 0, frames_per_episode: int = 6,
+            episodes_with_frames: int = 2, progress: bool = True) -> list[Episode]:
+    """Runs ``episodes_per_policy`` episodes of each policy on ``n_envs`` envs in lockstep.
+
+    ``make_env()`` returns one env already wrapped by the reward ``factory`` (or not wrapped
+    for ground truth). For a batched reward the scorer scores the inputs of all envs in one call
+    per step. Frames for the report are rendered for the first ``episodes_with_frames``
+    episodes of each policy (``frames_per_episode`` of them, spread over the episode).
+    """
+    from rewardgym.reward_wrappers.vec import score_batch
+
+    scorer = None
+    if is_batched(factory):
+        cls, kwargs = (factory.func, dict(factory.keywords)) if isinstance(factory, functools.partial) else (factory, {})
+        scorer = cls.make_scorer(**kwargs)
+    envs = [make_env() for _ in range(n_envs)]
+    queue = [(name, k) for k in range(episodes_per_policy) for name in policies]
+    total = len(queue)
+    rng = np.random.default_rng(seed)
+    done_eps: list[Episode] = []
+    bar = _progress(total, progress)
+    state: list[dict | None] = [None] * n_envs
+    next_seed = seed
+
+    def start(i: int) -> dict | None:
+        nonlocal next_seed
+        if not queue:
+            return None
+        name, k = queue.pop(0)
+        policy, options = policies[name]
+        env = envs[i]
+        env.action_space.seed(next_seed)
+        obs, info = env.reset(seed=next_seed, options=options)
+        next_seed += 1
+        ep = Episode(policy=name, reset_info={k2: v for k2, v in info.items() if k2 in ("keypoints_px", "target_boxes", "instruction")})
+        max_steps = getattr(env.spec, "max_episode_steps", None) or 100
+        want = frame_steps(max_steps, frames_per_episode) if k < episodes_with_frames else set()
+        if k < episodes_with_frames or "target_boxes" in info:
+            ep.first_frame = _render(env)
+        return {"ep": ep, "obs": obs, "info": info, "policy": policy, "want": want, "t": 0}
+
+    try:
+        for i in range(n_envs):
+            state[i] = start(i)
+        while any(s is not None for s in state):
+            active = [i for i, s in enumerate(state) if s is not None]
+            results = {}
+            for i in active:
+                s = state[i]
+                action = s["policy"](envs[i], s["obs"], s["info"], rng)
+                obs, reward, terminated, truncated, info = envs[i].step(action)
+                results[i] = (action, obs, float(reward), terminated, truncated, dict(info))
+            if scorer is not None:
+                inputs = [results[i][5].pop(INPUT_KEY, None) if i in results else None for i in range(n_envs)]
+                infos = [results[i][5] if i in results else {} for i in range(n_envs)]
+                for info in infos:
+                    info.pop(PENDING_KEY, None)
+                rewards, _ = score_batch(scorer, inputs, infos)
+            for i in active:
+                s, (action, obs, reward, terminated, truncated, info) = state[i], results[i]
+                ep = s["ep"]
+                model_r = float(rewards[i]) if scorer is not None else reward
+                ep.model.append(model_r)
+                ep.gt.append(float(info.get("env_reward", reward)))
+                ep.success.append(bool(info.get("success", False)))
+                ep.actions.append(np.asarray(action, dtype=np.float64))
+                done = terminated or truncated
+                if s["t"] in s["want"] or (done and s["want"]):
+                    ep.frames.append((s["t"], _render(envs[i])))
+                s.update(obs=obs, info=info, t=s["t"] + 1)
+                if done:
+                    done_eps.append(ep)
+                    bar(1)
+                    state[i] = start(i)
+    finally:
+        for env in envs:
+            env.close()
+        bar(None)
+    return done_eps
+
+
+def _render(env) -> np.ndarray | None:
+    try:
+        frame = env.render()
+    except Exception:  # an env without rgb_array rendering: no pictures, the numbers still count
+        return None
+    return None if frame is None else np.asarray(frame).copy()
+
+
+def _progress(total: int, enabled: bool):
+    """A rich progress bar over episodes; ``advance(None)`` closes it."""
+    if not enabled:
+        return lambda n: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    prog = Progress(TextColumn("rollouts + scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    prog.start()
+    task = prog.add_task("episodes", total=total)
+
+    def advance(n):
+        if n is None:
+            prog.stop()
+        else:
+            prog.advance(task, n)
+
+    return advance
