@@ -62,24 +62,40 @@ class ClipEncoder:
         self.image_size, self.device, self.dtype = image_size, device, dtype
         self.mean = torch.tensor(mean, device=device, dtype=torch.float32).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=device, dtype=torch.float32).view(1, 3, 1, 1)
+        # (x/255 - mean)/std as one multiply-add on 0..255 values
+        self._shift, self._scale = 255.0 * self.mean, 1.0 / (255.0 * self.std)
 
     def preprocess(self, frames):
-        """uint8 HxWx3 frames -> normalised NCHW tensor at the model's resolution (resize the
-        shorter side, centre crop: CLIP's own transform, on the whole batch at once)."""
+        """uint8 HxWx3 frames -> normalised NCHW tensor at the model's resolution (centre
+        square crop, antialiased bicubic resize: CLIP's own transform). On CPU the
+        resize runs on uint8 channels-last views of each frame (PyTorch's fast kernel, ~10x
+        faster than float, no copy of the full frames; values within 1/255 of a float resize);
+        on GPU the batch is resized at once in float."""
         import torch
+
+        on_cpu = str(self.device) == "cpu"
+        if on_cpu:  # resize each frame from a zero-copy channels-last view; stack only the small results
+            x = torch.cat([self._resize(torch.as_tensor(_positive_strides(f)).permute(2, 0, 1)[None])
+                           for f in frames])
+        else:
+            x = self._resize(torch.as_tensor(np.stack([np.asarray(f) for f in frames])).to(self.device)
+                             .permute(0, 3, 1, 2).float())
+        x = x.float() if on_cpu else x.clamp(0, 255)  # a float bicubic resize can overshoot 0..255
+        return ((x - self._shift) * self._scale).to(self.dtype).contiguous()
+
+    def _resize(self, x):
+        """Centre square crop (the side of the shorter edge), then an antialiased bicubic resize
+        to the model's resolution: CLIP's resize-shorter-side + centre-crop, cropped first so
+        the pixels outside the crop are never resized."""
         import torch.nn.functional as F
 
-        x = torch.as_tensor(np.stack([np.asarray(f) for f in frames]), device=self.device)
-        x = x.permute(0, 3, 1, 2).float() / 255.0
         h, w = x.shape[-2:]
-        s = self.image_size
-        if (h, w) != (s, s):
-            scale = s / min(h, w)
-            nh, nw = max(s, round(h * scale)), max(s, round(w * scale))
-            x = F.interpolate(x, size=(nh, nw), mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
-            top, left = (nh - s) // 2, (nw - s) // 2
-            x = x[:, :, top:top + s, left:left + s]
-        return ((x - self.mean) / self.std).to(self.dtype)
+        m, s = min(h, w), self.image_size
+        top, left = (h - m) // 2, (w - m) // 2
+        x = x[:, :, top:top + m, left:left + m]
+        if m == s:
+            return x
+        return F.interpolate(x, size=(s, s), mode="bicubic", align_corners=False, antialias=True)
 
     def encode_images(self, frames):
         import torch
@@ -99,6 +115,12 @@ class ClipEncoder:
                 tok = {k: tok[k].to(self.device) for k in ("input_ids", "attention_mask") if k in tok}
                 return _features(self.model.get_text_features(**tok))
             return self.model.encode_text(self.tokenizer(texts).to(self.device))
+
+
+def _positive_strides(frame) -> np.ndarray:
+    """The frame as an array torch can view (flipped renders, e.g. ``img[::-1]``, are copied)."""
+    frame = np.asarray(frame)
+    return frame if all(st >= 0 for st in frame.strides) else np.ascontiguousarray(frame)
 
 
 def _features(out):

@@ -86,3 +86,20 @@ def test_one_model_call_per_vector_step_and_equal_to_one_by_one(tiny_clip):
     np.testing.assert_allclose(rewards, one_by_one, rtol=1e-4, atol=1e-5)
     assert np.ptp(rewards) > 0, "different frames should not all score the same"
     assert all("env_reward" in info and "reward_clip" in info for info in infos)
+
+
+def test_preprocess_is_centre_crop_then_resize_within_one_level():
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    from rewardgym.reward_wrappers.clip_models import ClipEncoder
+
+    enc = ClipEncoder(None, None, 24, [0.4, 0.5, 0.6], [0.2, 0.25, 0.3], "cpu", torch.float32, "open_clip")
+    frames = [rng.integers(0, 256, (40, 70, 3), dtype=np.uint8) for _ in range(3)]
+    frames[1] = frames[1][::-1]  # a flipped render (negative strides) is fine too
+    x = enc.preprocess(frames)
+    ref = torch.tensor(np.stack(frames)[:, :, 15:55].astype(np.float32)).permute(0, 3, 1, 2)
+    ref = F.interpolate(ref, size=(24, 24), mode="bicubic", antialias=True).clamp(0, 255) / 255
+    ref = (ref - torch.tensor([0.4, 0.5, 0.6]).view(1, 3, 1, 1)) / torch.tensor([0.2, 0.25, 0.3]).view(1, 3, 1, 1)
+    err = ((x - ref).abs() * torch.tensor([0.2, 0.25, 0.3]).view(1, 3, 1, 1) * 255).max()
+    assert x.shape == (3, 3, 24, 24) and err <= 1.0
