@@ -69,7 +69,8 @@ class ClipEncoder:
         """uint8 HxWx3 frames -> normalised NCHW tensor at the model's resolution (centre
         square crop, antialiased bicubic resize: CLIP's own transform). On CPU the
         resize runs on uint8 channels-last views of each frame (PyTorch's fast kernel, ~10x
-        faster than float, no copy of the full frames; values within 1/255 of a float resize);
+        faster than float, no copy of the full frames; values within a few 1/255 levels of a
+        float resize, as it rounds between its two passes);
         on GPU the batch is resized at once in float."""
         import torch
 
