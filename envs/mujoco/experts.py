@@ -52,19 +52,26 @@ def _grasped(env) -> bool:
     return 0.004 < env.finger_closure < 0.02 and np.linalg.norm(env.grip_pos - env.body_pos("object")) < 0.03
 
 
+GRASP_DZ = 0.008  # grasp this far above the cube's centre: fingertips then clear the surface below
+
+
 def _pick_then(env, place_target, release: bool):
     obj = env.body_pos("object")
-    if _grasped(env):
-        if release and np.linalg.norm(obj - place_target) < 0.012:
+    grasp = obj + np.array([0.0, 0.0, GRASP_DZ])
+    if release and np.linalg.norm(obj - place_target) < 0.008:  # placed: let go, then lift off
+        if env.finger_closure > 0.002 or not _grasped(env) and np.linalg.norm(env.grip_vel) > 0.05:
             return _move(env, env.grip_pos, OPEN)
+        return _move(env, env.grip_pos + np.array([0.0, 0.0, 0.05]), OPEN)
+    if _grasped(env):
         if np.linalg.norm(obj[:2] - place_target[:2]) > 0.02 and obj[2] < place_target[2] + 0.04:
             return _move(env, [env.grip_pos[0], env.grip_pos[1], place_target[2] + 0.06], CLOSE)
-        return _move(env, place_target + (env.grip_pos - obj), CLOSE)
-    if release and np.linalg.norm(obj - place_target) < 0.015:
-        return _move(env, env.grip_pos + np.array([0, 0, 0.05]), OPEN)  # released: back off
-    if np.linalg.norm(env.grip_pos - obj) < 0.01:
-        return _move(env, obj, CLOSE)
-    return _via_above(env, obj, OPEN, tol=0.008)
+        near = np.linalg.norm(obj - place_target) < 0.03
+        return _move(env, place_target + (env.grip_pos - obj), CLOSE, speed=0.15 if release and near else 1.0)
+    if release and np.linalg.norm(obj - place_target) < 0.015 and env.finger_closure > 0.002:
+        return _move(env, env.grip_pos, OPEN)  # still opening: do not drag the cube
+    if np.linalg.norm(env.grip_pos - grasp) < 0.01:
+        return _move(env, grasp, CLOSE)
+    return _via_above(env, grasp, OPEN, tol=0.008)
 
 
 def pick_place(env):

@@ -86,7 +86,8 @@ def _reach_reward(env):
 
 
 # --- push / pick_place / stack: a red cube ----------------------------------------------------
-def _cube_reset(env, rng, goal_height):
+def _cube_reset(env, rng, goal_height) -> np.ndarray:
+    """Places the red cube and the goal at least 10 cm apart (xy); returns the goal's xy."""
     obj = _xy(rng, -0.12, 0.12)
     while True:
         goal = _xy(rng, -0.15, 0.15)
@@ -94,6 +95,7 @@ def _cube_reset(env, rng, goal_height):
             break
     env.set_free_body("object", np.r_[obj, TABLE_Z + CUBE])
     env.set_mocap("goal", np.r_[goal, TABLE_Z + goal_height + (0 if goal_height else 0.0005)])
+    return goal
 
 
 def _object_to_goal_reward(env, xy_only=False):
@@ -105,10 +107,10 @@ def _object_to_goal_reward(env, xy_only=False):
 
 
 def _stack_reset(env, rng):
-    _cube_reset(env, rng, 0.0)
-    goal = env.body_pos("goal")
-    env.set_body("base_cube", np.r_[goal[:2], TABLE_Z + CUBE])
-    env.set_mocap("goal", np.r_[goal[:2], TABLE_Z + 3 * CUBE])
+    # the goal's xy comes from the sampler, not from data.xpos (stale until mj_forward)
+    goal = _cube_reset(env, rng, 0.0)
+    env.set_body("base_cube", np.r_[goal, TABLE_Z + CUBE])
+    env.set_mocap("goal", np.r_[goal, TABLE_Z + 3 * CUBE])
 
 
 # --- drawer ---------------------------------------------------------------------------------

@@ -107,6 +107,8 @@ class ManipulationEnv(gym.Env):
         self._grip_site = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SITE, "grip_site")
         self._grip_qadr = [m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, n)]
                            for n in ("grip_x", "grip_y", "grip_z")]
+        self._grip_dadr = [m.jnt_dofadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, n)]
+                           for n in ("grip_x", "grip_y", "grip_z")]
         self._finger_qadr = m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, "finger_left")]
         self._target = np.zeros(3)
         self._lift = np.zeros(3)
@@ -115,6 +117,11 @@ class ManipulationEnv(gym.Env):
     @property
     def grip_pos(self) -> np.ndarray:
         return self.data.site_xpos[self._grip_site].copy()
+
+    @property
+    def grip_vel(self) -> np.ndarray:
+        """Velocity (m/s) of the gripper's three slide joints."""
+        return self.data.qvel[self._grip_dadr].copy()
 
     @property
     def finger_closure(self) -> float:
