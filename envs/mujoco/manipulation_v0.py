@@ -18,21 +18,52 @@ goal minus gripper (3), task joint (drawer/button travel, 1). Absent objects rea
 ``obs_type="pixels"``: uint8 ``(height, width, 3)`` from ``camera``; ``"state+pixels"``: a Dict.
 
 ## Rewards
-The ground-truth dense reward in [0, 1] is a weighted sum of bounded tolerance terms per task
-(e.g. push: ``0.2 near_object + 0.8 object_at_goal``), each in ``info["reward_<term>"]``.
+The ground-truth dense reward in [0, 1] is a weighted sum of bounded ``tolerance`` terms
+(1 inside the bound, Gaussian fall-off to 0.1 at ``margin``), each in ``info["reward_<term>"]``:
+
+| task | reward | terms (bound, margin) |
+|---|---|---|
+| reach | ``near_goal`` | grip-goal distance (2 cm, 30 cm) |
+| push | ``0.2 near_object + 0.8 object_at_goal`` | grip-cube (2 cm, 30 cm); cube-pad xy (2 cm, 30 cm) |
+| pick_place, stack | ``0.2 near_object + 0.8 object_at_goal`` | grip-cube; cube-goal 3D (2 cm, 30 cm) |
+| drawer_open | ``0.2 near_handle + 0.8 drawer_open`` | grip-handle (1.5 cm, 30 cm); travel >= 12 cm |
+| button_press | ``0.3 near_button + 0.7 pressed`` | grip-cap top (2 cm, 30 cm); travel >= 10 mm |
 
 ## Success
-``info["success"]``: reach: grip within 3 cm of the goal; push: cube within 4 cm of the pad
-(xy); pick_place: cube within 4 cm of the goal in the air; stack: red cube within 1.5 cm of its
-place on the blue cube, fingers released; drawer_open: drawer pulled out > 12 cm; button_press:
-button pushed down > 10 mm. Success does not end the episode: the time limit does.
+``info["success"]`` (every step, also from ``reset``): reach: grip within 3 cm of the goal; push:
+cube within 4 cm of the pad (xy); pick_place: cube within 4 cm of the goal in the air; stack:
+red cube within 1.5 cm of its place on the blue cube, fingers released; drawer_open: drawer
+pulled out > 12 cm; button_press: button pushed down > 10 mm.
 
-## Keypoints (KAGI)
-``keypoints()`` returns named world points (``gripper``, ``object``, ``goal``, ``lift``,
-``handle``, ``drawer_open``, ``button``, ``button_pressed``, per task). ``task.grasp_keypoint`` is
-what the gripper must reach first (None when nothing is grasped); ``task.waypoints`` the
-ordered points the tracked point then passes through. ``camera_name``, ``width``, ``height``
-and ``rewardgym.envs.mujoco.camera`` project them to pixels.
+## Starting State
+The gripper starts open at a uniform offset in [-0.1, 0.1] x [-0.1, 0.1] x [0, 0.1] m from its
+rest point (0, 0, 0.55); cubes, goals, the drawer and the button are placed uniformly on the
+table (cube and goal >= 10 cm apart). All randomness comes from ``reset(seed=...)``'s RNG.
+
+## Episode End
+Never terminates (success does not end the episode); truncated by the time limit registered
+with the id (100 steps; ``conf/env/manip_<task>.yaml`` uses 50 for reach and button_press).
+
+## Instruction and keypoints (KAGI)
+``env.unwrapped.instruction`` (= ``task.instruction``) is the task in words, e.g. "open the
+drawer". ``keypoints()`` returns named world points (metres):
+
+| task | keypoints | ``task.grasp_keypoint`` | ``task.waypoints`` |
+|---|---|---|---|
+| reach | gripper, goal | None | [goal] |
+| push | gripper, object, lift, goal | object | [goal] |
+| pick_place, stack | gripper, object, lift, goal | object | [lift, goal] |
+| drawer_open | gripper, handle, drawer_open | handle | [drawer_open] |
+| button_press | gripper, button, button_pressed | None | [button, button_pressed] |
+
+``gripper`` is the point between the fingertips, ``object`` the red cube's centre, ``lift`` 12 cm
+above the cube's start, ``goal`` the target (for stack: the red cube's place on the blue one),
+``drawer_open`` where the handle is with the drawer 15 cm out, ``button_pressed`` the cap top
+pushed in. The tracked point is the ``gripper`` (it carries the object after the grasp). The
+plan: reach ``grasp_keypoint`` first (if any), then pass through ``waypoints`` in order.
+``model``, ``data``, ``camera_name``, ``width``, ``height`` and
+``rewardgym.envs.mujoco.camera.project`` map them to pixels of ``render()``;
+``render_camera("top")`` / ``("side")`` give the second views KAGI used (same size).
 
 ## Arguments
 | name | default | meaning |
@@ -47,6 +78,15 @@ and ``rewardgym.envs.mujoco.camera`` project them to pixels.
 
 ## Version History
 * v0: initial release.
+
+Example:
+    >>> import gymnasium as gym, rewardgym
+    >>> env = gym.make("rewardgym/Manipulation-v0", task="drawer_open")
+    >>> obs, info = env.reset(seed=0)
+    >>> env.unwrapped.instruction, env.unwrapped.task.grasp_keypoint, env.unwrapped.task.waypoints
+    ('open the drawer', 'handle', ['drawer_open'])
+    >>> sorted(env.unwrapped.keypoints()), obs.shape, info["success"]
+    (['drawer_open', 'gripper', 'handle'], (17,), False)
 """
 from __future__ import annotations
 
@@ -64,6 +104,7 @@ from gymnasium import spaces  # noqa: E402
 from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, button_top  # noqa: E402
 
 OBS_TYPES = ("state", "pixels", "state+pixels")
+CAMERAS = ("front", "top", "side")  # fixed cameras of the scene: oblique front, top-down, side
 WORKSPACE_LO = np.array([-0.3, -0.3, -0.16])  # joint offsets of the gripper
 WORKSPACE_HI = np.array([0.3, 0.3, 0.25])
 
@@ -87,8 +128,12 @@ class ManipulationEnv(gym.Env):
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        if frame_skip < 1 or action_scale <= 0:
+        if frame_skip < 1 or not np.isfinite(action_scale) or action_scale <= 0:
             raise ValueError(f"frame_skip must be >= 1 and action_scale > 0, got {frame_skip}, {action_scale}")
+        if width <= 0 or height <= 0:
+            raise ValueError(f"width and height must be positive, got {width}x{height}")
+        if camera not in CAMERAS:
+            raise ValueError(f"camera must be one of {CAMERAS}, got {camera!r}")
         self.task = TASKS[task]
         self.obs_type, self.render_mode = obs_type, render_mode
         self.width, self.height, self.camera_name = width, height, camera
@@ -96,8 +141,6 @@ class ManipulationEnv(gym.Env):
         self.model = build_model(task)
         self.data = mujoco.MjData(self.model)
         self._renderer = None
-        if camera not in ("front", "top", "side"):
-            raise ValueError(f"camera must be 'front', 'top' or 'side', got {camera!r}")
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
         state = spaces.Box(-np.inf, np.inf, (17,), np.float64)
         pixels = spaces.Box(0, 255, (height, width, 3), np.uint8)
@@ -152,6 +195,11 @@ class ManipulationEnv(gym.Env):
     def set_free_body(self, name: str, pos) -> None:
         adr = self.model.jnt_qposadr[self.model.body_jntadr[self._id(mujoco.mjtObj.mjOBJ_BODY, name)]]
         self.data.qpos[adr:adr + 7] = np.r_[pos, 1.0, 0.0, 0.0, 0.0]
+
+    @property
+    def instruction(self) -> str:
+        """The task said in words, e.g. "open the drawer"."""
+        return self.task.instruction
 
     def keypoints(self) -> dict[str, np.ndarray]:
         """Named 3D keypoints of the task, world coordinates (metres)."""
@@ -228,6 +276,13 @@ class ManipulationEnv(gym.Env):
 
             self._renderer = FastRenderer(self.model, self.width, self.height, self.camera_name)
         return self._renderer.render(self.data, camera)
+
+    def render_camera(self, camera: str) -> np.ndarray:
+        """A frame (height, width, 3) from any of ``CAMERAS`` (e.g. a second, top-down view),
+        whatever ``render_mode`` is; ``camera.project`` maps keypoints into it."""
+        if camera not in CAMERAS:
+            raise ValueError(f"camera must be one of {CAMERAS}, got {camera!r}")
+        return self._render_frame(camera)
 
     def render(self):
         if self.render_mode == "rgb_array":
