@@ -70,26 +70,72 @@ class KeypointSpec:
         return np.asarray(out, dtype=np.float64)
 
     def project(self, env, names: Sequence[str]) -> np.ndarray:
-        from rewardgym.envs.mujoco.camera import project
+        """Pixels (N,2) of named points in the frames the env renders.
 
+        With a named model camera (``camera`` or the env's ``camera_name``) this is
+        :func:`rewardgym.envs.mujoco.camera.project`; without one, on a Gymnasium ``MujocoEnv``
+        (e.g. Reacher-v5), the free camera of its renderer is used (:func:`project_free_camera`).
+        """
         base = env.unwrapped
         camera = self.camera or getattr(base, "camera_name", None)
         width = self.width or getattr(base, "width", None)
         height = self.height or getattr(base, "height", None)
-        if camera is None or width is None or height is None:
-            raise ValueError("keypoint reward needs camera, width and height (from the env or as arguments)")
-        px, _ = project(base.model, base.data, camera, self.points3d(env, names), width, height)
+        if width is None or height is None:
+            raise ValueError("keypoint reward needs width and height (from the env or as arguments)")
+        points = self.points3d(env, names)
+        if camera is None:
+            if not hasattr(base, "mujoco_renderer"):
+                raise ValueError("keypoint reward needs a camera name (the env has no camera_name and no "
+                                 "Gymnasium MuJoCo renderer)")
+            return project_free_camera(base, points, width, height)
+        from rewardgym.envs.mujoco.camera import project
+
+        px, _ = project(base.model, base.data, camera, points, width, height)
         return px
 
 
-def make_proposer(proposer: str, **kwargs):
+def project_free_camera(base, points_world, width: int, height: int) -> np.ndarray:
+    """Pixels of world points in a Gymnasium ``MujocoEnv``'s rendered frame when it renders with
+    its default free/tracking camera (``mujoco_renderer``'s ``MjvCamera``).
+
+    MuJoCo renders a mono frame from the average of its two stereo eye cameras; the pinhole
+    model uses that camera's position, forward/up axes and frustum (``frustum_width`` 0 means
+    the viewport's aspect ratio).
+    """
+    import mujoco
+
+    viewer = base.mujoco_renderer._get_viewer("rgb_array")
+    scene = mujoco.MjvScene(base.model, maxgeom=1)
+    mujoco.mjv_updateCamera(base.model, base.data, viewer.cam, scene)
+    cam = mujoco.mjv_averageCamera(scene.camera[0], scene.camera[1])
+    forward, up = np.asarray(cam.forward, float), np.asarray(cam.up, float)
+    rel = np.atleast_2d(points_world) - np.asarray(cam.pos, float)
+    x, y, z = rel @ np.cross(forward, up), rel @ up, rel @ forward
+    half_h = (cam.frustum_top - cam.frustum_bottom) / 2.0
+    centre_y = (cam.frustum_top + cam.frustum_bottom) / 2.0
+    half_w = cam.frustum_width if cam.frustum_width > 0 else half_h * width / height
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = width / 2.0 + (x * cam.frustum_near / z - cam.frustum_center) / half_w * width / 2.0
+        v = height / 2.0 - (y * cam.frustum_near / z - centre_y) / half_h * height / 2.0
+    return np.stack([u, v], axis=1)
+
+
+def make_proposer(proposer: str, task: str = "default", **kwargs):
+    """``ground_truth``, ``file`` (kwargs: path, key = the task name by default) or ``vlm``
+    (kwargs of :class:`VLMProposer`; ``local_model=<dir>`` runs a local transformers model)."""
     from .keypoint_proposers import FileProposer, GroundTruthProposer, VLMProposer
 
     if proposer == "ground_truth":
         return GroundTruthProposer()
     if proposer == "file":
-        return FileProposer(kwargs["path"], kwargs.get("key", "default"))
+        if "path" not in kwargs:
+            raise ValueError("proposer='file' needs proposer_kwargs.path (a JSON of pixel keypoints per task)")
+        return FileProposer(kwargs["path"], kwargs.get("key", task))
     if proposer == "vlm":
+        if "local_model" in kwargs:
+            from .keypoint_proposers import local_transformers
+
+            kwargs["query"] = local_transformers(kwargs.pop("local_model"))
         return VLMProposer(**kwargs)
     raise ValueError(f"proposer must be 'ground_truth', 'file' or 'vlm', got {proposer!r}")
 
@@ -122,7 +168,8 @@ class KeypointReward(RewardWrapper):
         self.spec_kp = KeypointSpec(tracked, grasp, list(waypoints), camera,
                                     instruction or getattr(getattr(env.unwrapped, "task", None), "instruction", ""),
                                     width, height)
-        self.proposer = make_proposer(proposer, **(proposer_kwargs or {}))
+        task = getattr(getattr(env.unwrapped, "task", None), "name", None) or getattr(env.unwrapped, "task_name", None)
+        self.proposer = make_proposer(proposer, task=str(task or "default"), **dict(proposer_kwargs or {}))
         self.radius, self.success_override = float(radius), bool(success_override)
         self.targets = np.zeros((0, 2))
         self.stage, self.start_dist = 0, 1.0

@@ -100,6 +100,28 @@ def openai_chat(base_url: str, model: str, api_key: str | None = None, timeout: 
     return query
 
 
+def local_transformers(path: str, max_new_tokens: int = 128) -> Callable:
+    """A query function running a local transformers vision-language chat model (a directory
+    saved with ``save_pretrained``; nothing is downloaded), e.g. ``VLMProposer(query=local_transformers(p))``."""
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"no local vision-language model directory at {path!r} (nothing is downloaded)")
+    try:
+        from transformers import pipeline
+    except ImportError as err:
+        raise ImportError("the local vlm proposer needs `pip install rewardgym[hf]` (transformers)") from err
+    pipe = pipeline("image-text-to-text", model=path, local_files_only=True)
+
+    def query(png: bytes, prompt: str) -> str:
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        messages = [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": prompt}]}]
+        out = pipe(text=messages, max_new_tokens=max_new_tokens, return_full_text=False)
+        return out[0]["generated_text"]
+
+    return query
+
+
 def parse_answer(text: str, candidates: dict[str, np.ndarray]):
     """Labels in a JSON answer -> ``(grasp or None, waypoints (K,2))``; ValueError if unusable."""
     match = re.search(r"\{.*\}", text, re.S)
@@ -136,6 +158,8 @@ class VLMProposer:
         self.query = query or openai_chat(base_url, model, os.environ.get(api_key_env), timeout)
 
     def __call__(self, frame, env, spec):
+        if frame is None:
+            raise ValueError("the vlm proposer needs the first frame: make the env with render_mode='rgb_array'")
         h, w = frame.shape[:2]
         candidates = grid_candidates(w, h, self.grid)
         prompt = PROMPT.format(instruction=spec.instruction, labels=", ".join(candidates))

@@ -93,3 +93,19 @@ def test_bad_arguments():
         KeypointReward(env, waypoints=[])
     with pytest.raises(ValueError, match="proposer"):
         KeypointReward(env, waypoints=["goal"], proposer="magic")
+
+
+def test_file_proposer_keyed_by_task_and_vlm_needs_a_frame(tmp_path):
+    path = tmp_path / "kp.json"
+    path.write_text(json.dumps({"reach": {"grasp": None, "waypoints": [[10, 20], [30, 40]]}}))
+    env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="reach"), waypoints=["goal"], proposer="file",
+                         proposer_kwargs={"path": str(path)})
+    _, info = env.reset(seed=0)
+    np.testing.assert_allclose(info["keypoints_px"], [[10, 20], [30, 40]])
+    with pytest.raises(KeyError, match="reach"):
+        KeypointReward(gym.make("rewardgym/Manipulation-v0", task="push"), waypoints=["goal"], proposer="file",
+                       proposer_kwargs={"path": str(path)})
+    no_frames = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="reach"), waypoints=["goal"],
+                               proposer="vlm", proposer_kwargs={"query": lambda png, prompt: "{}"})
+    with pytest.raises(ValueError, match="render_mode"):
+        no_frames.reset(seed=0)
