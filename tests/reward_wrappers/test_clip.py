@@ -104,3 +104,26 @@ def test_preprocess_is_centre_crop_then_resize_within_a_few_levels():
     err = (x - ref).abs() * torch.tensor([0.2, 0.25, 0.3]).view(1, 3, 1, 1) * 255  # in 1/255 levels
     # uint8 resizing rounds (and clamps overshoot) between its two separable passes
     assert x.shape == (3, 3, 24, 24) and err.max() <= 6.0 and err.mean() <= 0.6
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(2, 12), st.floats(0.0, 1.0))
+@settings(max_examples=40, deadline=None)
+def test_vlmrm_matches_the_projection_formula_by_hand(seed, dim, alpha):
+    r = np.random.default_rng(seed)
+    x, goal, base = r.normal(size=(5, dim)), r.normal(size=(3, dim)), r.normal(size=(2, dim))
+    g = np.mean([v / np.sqrt(v @ v) for v in goal], axis=0)
+    b = np.mean([v / np.sqrt(v @ v) for v in base], axis=0)
+    d = g - b
+    expected = []
+    for v in x:
+        e = v / np.sqrt(v @ v) - g
+        along = (e @ d) / (d @ d) * d  # component of x - g along d
+        y = alpha * along + (1 - alpha) * e  # (x - g) P with P symmetric
+        expected.append(1 - 0.5 * y @ y)
+    got = vlmrm_reward(x, goal, base, alpha)
+    np.testing.assert_allclose(got, expected, atol=1e-10)
+    assert np.all(got <= 1 + 1e-12), "R = 1 - |.|^2 / 2 can never exceed 1"

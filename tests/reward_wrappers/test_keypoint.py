@@ -39,7 +39,9 @@ def _rollouts(task, episodes=3, steps=60):
     return np.array(kp), np.array(gt)
 
 
-@pytest.mark.parametrize("task", ["reach", "push", "pick_place", "drawer_open"])
+@pytest.mark.parametrize("task", ["reach", "push", "pick_place", "stack", "drawer_open", pytest.param(
+    "button_press", marks=pytest.mark.xfail(strict=True, reason="known gap: Spearman 0.69 (the 16 mm press is "
+                                            "~3 px in the front camera; the dense GT keeps rising after it)"))])
 def test_ground_truth_keypoints_track_expert_progress(task):
     kp, gt = _rollouts(task)
     rho = spearmanr(kp, gt)[0]
