@@ -9,7 +9,7 @@ placed at random per seed. The scene is rewardgym's own MJCF (``assets/manipulat
 ## Action Space
 ``Box(-1, 1, (4,))``: ``dx, dy, dz`` move the gripper's position target by up to
 ``action_scale`` metres per step; the 4th entry closes (+1) or opens (-1) the fingers.
-NaN or infinite actions raise ``ValueError``.
+Finite values outside [-1, 1] are clipped to it; NaN or infinite actions raise ``ValueError``.
 
 ## Observation Space
 ``obs_type="state"`` (default): ``Box(-inf, inf, (17,), float64)``: gripper position (3),
