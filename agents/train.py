@@ -87,10 +87,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     if _show_progress():
         callbacks.append(ProgressBarCallback())
     total = int(agent.total_timesteps)
-    start_steps, t0 = model.num_timesteps, time.perf_counter()
+    start_steps, t0, cpu0 = model.num_timesteps, time.perf_counter(), time.process_time()
     model.learn(max(total - start_steps, 0), callback=CallbackList(callbacks),
                 reset_num_timesteps=resumed is None, tb_log_name="PPO")
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     checkpoint.save()
     model.save(run_dir / "final_model.zip")
     vecnorm_path = None
@@ -104,9 +104,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
                      "reward": cfg.reward.get("_target_") or "ground_truth", "seed": int(cfg.seed),
                      "total_timesteps": int(model.num_timesteps),
                      "steps_per_second": (model.num_timesteps - start_steps) / max(wall, 1e-9),
-                     "wall_time_s": wall}
+                     "wall_time_s": wall, "cpu_time_s": cpu, "resumed_from_steps": start_steps}
     if n_eval > 0:
-        metrics["eval"] = rollout_stats(model, cfg, n_eval, eval_seed, vecnorm_path)
+        video = run_dir / "eval.mp4" if cfg.eval.get("video") else None
+        metrics["eval"] = rollout_stats(model, cfg, n_eval, eval_seed, vecnorm_path, video)
         metrics["random_policy"] = rollout_stats(None, cfg, n_eval, eval_seed)
     episodes = load_episodes(run_dir)
     last = slice(-100, None)

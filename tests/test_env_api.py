@@ -28,6 +28,21 @@ def test_check_env(env_id):
 
 
 @pytest.mark.parametrize("env_id", rewardgym.ENV_IDS)
+def test_check_env_rendering(env_id):
+    """Every env declares rgb_array (the model rewards need frames); check_env's render checks pass."""
+    _needs(env_id)
+    env = gym.make(env_id, render_mode="rgb_array")
+    try:
+        assert "rgb_array" in env.metadata["render_modes"]
+        check_env(env.unwrapped)
+        env.reset(seed=0)
+        frame = env.render()
+        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.std() > 0
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", rewardgym.ENV_IDS)
 def test_seeded_determinism(env_id):
     _needs(env_id)
 

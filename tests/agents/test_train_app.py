@@ -52,26 +52,26 @@ def test_bad_input_one_line_exit_2(tmp_path, args, needle):
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
+def _docs_wrapper_module() -> str:
+    """The custom wrapper example of docs/training.md, verbatim (so the docs stay true)."""
+    text = (Path(__file__).parents[2] / "docs" / "training.md").read_text()
+    block = text.split("```python\n# my_rewards.py\n", 1)[1].split("```", 1)[0]
+    assert "class AliveBonus" in block
+    return block
+
+
 def test_custom_wrapper_by_target_and_sweep_summary(tmp_path):
-    (tmp_path / "my_rewards.py").write_text(
-        "import gymnasium as gym\n"
-        "class Bonus(gym.Wrapper):\n"
-        "    def __init__(self, env, bonus=1.0):\n"
-        "        super().__init__(env); self.bonus = bonus\n"
-        "    def step(self, action):\n"
-        "        obs, r, term, trunc, info = self.env.step(action)\n"
-        "        info['reward_bonus'] = self.bonus\n"
-        "        return obs, r + self.bonus, term, trunc, info\n")
+    (tmp_path / "my_rewards.py").write_text(_docs_wrapper_module())
     sweep = tmp_path / "sweep"
-    args = ["-m", "seed=0,1", "hydra/launcher=joblib_2cores", f"hydra.sweep.dir={sweep}",
-            "+reward._target_=my_rewards.Bonus", "+reward._partial_=true", "+reward.bonus=0.5"] + FAST
+    args = ["-m", "seed=0,1", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}",
+            "+reward._target_=my_rewards.AliveBonus", "+reward._partial_=true", "+reward.bonus=0.5"] + FAST
     out = subprocess.run(TRAIN + args, cwd=tmp_path, capture_output=True, text=True, timeout=300,
                          env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     rows = [line for line in (sweep / "summary.md").read_text().splitlines() if line.startswith("| ") and "__" in line]
     assert len(rows) == 2 and any("seed=0" in r for r in rows) and any("seed=1" in r for r in rows)
     metrics = [json.loads(p.read_text()) for p in sweep.glob("*/metrics.json")]
-    assert len(metrics) == 2 and all(m["reward"] == "my_rewards.Bonus" for m in metrics)
+    assert len(metrics) == 2 and all(m["reward"] == "my_rewards.AliveBonus" for m in metrics)
     # Monitor sits below the custom wrapper: logged returns are CartPole's ground truth (1 per
     # step), not the shaped 1.5 per step that PPO trained on.
     from rewardgym.agents.monitor_data import load_episodes
@@ -79,6 +79,13 @@ def test_custom_wrapper_by_target_and_sweep_summary(tmp_path):
     for run in {p.parent for p in sweep.glob("*/metrics.json")}:
         ep = load_episodes(run)
         assert len(ep["r"]) > 0 and np.array_equal(ep["r"], ep["l"].astype(float))
+    # ...while TensorBoard shows the shaped reward and the wrapper's own term.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(next(sweep.glob("*/tb/PPO_*")))).Reload()
+    scalars = {tag: events.Scalars(tag)[-1].value for tag in events.Tags()["scalars"]}
+    assert scalars["reward/bonus"] == pytest.approx(0.5) and scalars["reward/shaped_mean"] == pytest.approx(1.5)
+    assert scalars["reward/env_mean"] == pytest.approx(1.0) and "rollout/success_rate" in scalars
 
 
 def test_eval_app(tmp_path):

@@ -1,0 +1,62 @@
+"""Every ``conf/env/*.yaml`` composes, names a registered id, and builds through the app's env stack."""
+import gymnasium as gym
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+import rewardgym  # noqa: F401
+from rewardgym.agents.cli_errors import group_choices
+from rewardgym.agents.env_factory import make_env
+
+ENV_CONFIGS = group_choices("env")
+
+
+def _cfg(name: str, *extra: str):
+    with initialize_config_module(config_module="rewardgym.conf", version_base=None):
+        return compose(config_name="config", overrides=[f"env={name}", *extra])
+
+
+def test_groups_are_found_in_package_data():
+    assert {"cartpole", "mountain_car"} <= set(ENV_CONFIGS)
+    assert "none" in group_choices("reward") and "ppo" in group_choices("agent")
+
+
+@pytest.mark.parametrize("name", ENV_CONFIGS)
+def test_env_config(name):
+    cfg = _cfg(name)
+    assert cfg.env.id in gym.registry, f"conf/env/{name}.yaml: unknown id {cfg.env.id}"
+    prompts = cfg.env.get("prompts")
+    if prompts is not None:
+        assert len(prompts.goal) >= 1 and len(prompts.baseline) >= 1
+        assert all(isinstance(p, str) and p for p in [*prompts.goal, *prompts.baseline])
+    if cfg.env.id.startswith("rewardgym/Browser"):
+        return  # browsers are covered by tests/envs and test_env_api; one Chromium per config is too slow here
+    env = make_env(cfg.env, None, seed=0)()
+    try:
+        env.reset(seed=0)
+        _, reward, _, _, info = env.step(env.action_space.sample())
+        assert np.isfinite(reward) and isinstance(info["success"], bool)
+    finally:
+        env.close()
+
+
+def test_vlmrm_prompts_of_classic_control():
+    """CartPole / MountainCar carry the VLM-RM paper's goal and baseline prompts."""
+    cart = _cfg("cartpole").env
+    assert cart.id == "CartPole-v1" and "pole vertically upright on top of a cart" in cart.prompts.goal[0]
+    car = _cfg("mountain_car").env
+    assert car.id == "MountainCar-v0" and "peak of the mountain" in car.prompts.goal[0]
+    assert OmegaConf.to_container(car.prompts.baseline) == ["a car in the mountain"]
+
+
+def test_success_rules_of_classic_control():
+    """CartPole succeeds when the time limit ends a balanced episode; MountainCar when the flag ends it."""
+    env = make_env(_cfg("cartpole", "env.max_episode_steps=5").env, None, 0)()
+    env.reset(seed=0)
+    infos = [env.step(i % 2)[4] for i in range(5)]
+    assert [i["success"] for i in infos] == [False] * 4 + [True]
+    car = make_env(_cfg("mountain_car", "env.max_episode_steps=3").env, None, 0)()
+    car.reset(seed=0)
+    infos = [car.step(1)[4] for _ in range(3)]
+    assert not any(i["success"] for i in infos), "a time-limit end is not a success for MountainCar"
