@@ -5,7 +5,8 @@ Measures in one run (random clicks, auto-reset when an episode ends):
 1. steps/s of one ``rewardgym/Browser-v0`` env (160x210 screenshots) on an own task and on
    ``miniwob/<task>``;
 2. steps/s of N envs: N pages in one Chromium in one process (``SyncVectorEnv``; the envs of
-   a process share its browser) and ``AsyncVectorEnv`` across processes;
+   a process share its browser), gymnasium's ``AsyncVectorEnv`` (N processes, N Chromiums) and
+   ``BrowserVectorEnv`` (the default: one worker per core, each worker's pages in one Chromium);
 3. steps/s of the ``miniwob`` package's env (Selenium + Debian's chromedriver, screenshot
    observations, ``CLICK_COORDS`` actions) on the same MiniWoB++ task, and the ratio;
 4. peak memory of 4 envs, Chromium processes included: the summed PSS (proportional set
