@@ -61,8 +61,9 @@ class CLIPReward(BatchedRewardWrapper):
         goal_prompts, baseline_prompts: sentences; VLM-RM e.g. "a humanoid robot kneeling" /
             "a humanoid robot".
         alpha: goal-baseline regularisation strength in [0, 1].
-        model: open_clip model name (or a transformers CLIP directory with
-            ``backend="transformers"``). Default: rewardgym's bundled offline model.
+        model: open_clip model name or a local open_clip config ``.json`` (or a transformers
+            CLIP directory with ``backend="transformers"``). Default: rewardgym's bundled
+            offline model ``rewardgym-clip-small`` (assets/clip).
         pretrained: local checkpoint path or open_clip tag of weights already on disk. Nothing
             is downloaded.
         backend: "open_clip" or "transformers".

@@ -153,6 +153,11 @@ def load_clip(model: str | None = None, pretrained: str | None = None, backend: 
     if model is None:
         model = BUNDLED_MODEL_NAME
     register_bundled_models()
+    if model.endswith(".json"):  # a local open_clip config file: register it under its file name
+        if not Path(model).exists():
+            raise FileNotFoundError(f"open_clip model config not found: {model!r}")
+        register_config(model)
+        model = Path(model).stem
     if model == BUNDLED_MODEL_NAME:
         if not (bundled_dir() / f"{BUNDLED_MODEL_NAME}.json").exists():
             raise FileNotFoundError(f"the bundled CLIP model is not installed ({bundled_dir()} has no "

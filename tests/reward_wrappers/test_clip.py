@@ -127,3 +127,15 @@ def test_vlmrm_matches_the_projection_formula_by_hand(seed, dim, alpha):
     got = vlmrm_reward(x, goal, base, alpha)
     np.testing.assert_allclose(got, expected, atol=1e-10)
     assert np.all(got <= 1 + 1e-12), "R = 1 - |.|^2 / 2 can never exceed 1"
+
+
+def test_model_may_be_a_local_open_clip_config_json(tiny_clip, tmp_path):
+    from rewardgym.reward_wrappers.clip_models import load_clip
+
+    name, ckpt = tiny_clip
+    cfg = tmp_path / "rg-tiny-json.json"
+    cfg.write_text((__import__("pathlib").Path(ckpt).with_suffix(".json")).read_text())
+    enc = load_clip(str(cfg), ckpt, "open_clip", "cpu", "float32")
+    assert enc.encode_images([np.zeros((40, 50, 3), np.uint8)]).shape == (1, 32)
+    with pytest.raises(FileNotFoundError, match="config not found"):
+        load_clip(str(tmp_path / "missing.json"), ckpt, "open_clip", "cpu", "float32")
