@@ -193,7 +193,11 @@ def plot_gui_heatmap(episode: Episode, alpha: float, out: Path) -> Path | None:
     heat = point_reward(pts, boxes[None], alpha).max(-1).reshape(h, w)
     fig, ax = plt.subplots(figsize=(4, 4 * h / w + 0.4))
     ax.imshow(img)
-    im = ax.imshow(heat, cmap="inferno", alpha=0.5, vmin=0, vmax=1)
+    cmap = plt.get_cmap("inferno")
+    overlay = cmap(heat)
+    overlay[..., 3] = 0.75 * heat  # transparent where the reward is ~0: the page stays readable
+    ax.imshow(overlay)
+    im = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
     for b in boxes:
         ax.add_patch(plt.Rectangle((b[0] * w, b[1] * h), (b[2] - b[0]) * w, (b[3] - b[1]) * h, fill=False,
                                    edgecolor="cyan", lw=1.5))
