@@ -1,9 +1,13 @@
 """Turns bad command-line overrides into one clear line (exit code 2) before Hydra runs."""
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 GROUPS = ("env", "reward", "agent")
+# Keys that must hold integers (a typo here would otherwise fail deep inside the run).
+INT_KEYS = ("seed", "checkpoint_freq", "eval.episodes", "agent.total_timesteps", "agent.n_envs")
+_BAD_KEY = re.compile(r"Could not override '([^']+)'|Key '([^']+)' is not in struct")
 
 
 def group_choices(group: str) -> list[str]:
@@ -12,11 +16,68 @@ def group_choices(group: str) -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _unknown_key_message(err: Exception, config_name: str, good: list[str]) -> str | None:
+    """``unknown key 'agent.x'. Valid keys under 'agent': ...`` for Hydra's not-in-struct errors."""
+    from hydra import compose
+    from omegaconf import DictConfig
+
+    match = _BAD_KEY.search(str(err))
+    if not match:
+        return None
+    key = match.group(1) or match.group(2)
+    parent, _, leaf = key.rpartition(".")
+    node = compose(config_name=config_name, overrides=good)
+    for part in parent.split(".") if parent else []:
+        node = node.get(part) if isinstance(node, DictConfig) else None
+    if not isinstance(node, DictConfig):
+        return None
+    where = f"under '{parent}'" if parent else "at the top level"
+    return (f"unknown key '{key}'. Valid keys {where}: {', '.join(sorted(node.keys()))} "
+            f"(a new key needs a leading +, e.g. +{key}=...)")
+
+
+def _check_values(cfg, choices: dict[str, str]) -> str | None:
+    """Type checks and a dry resolve of the reward config (interpolations into ``env``)."""
+    from omegaconf import OmegaConf
+
+    for key in INT_KEYS:
+        value = OmegaConf.select(cfg, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{key} must be an integer, got {value!r}"
+    try:
+        OmegaConf.to_container(cfg.reward, resolve=True)
+    except Exception as err:
+        return (f"reward {choices.get('reward')!r} cannot be built for env {choices.get('env')!r}: "
+                f"{_first_line(err)}")
+    target = cfg.reward.get("_target_")
+    if target is not None:
+        import logging
+
+        from hydra.utils import get_object
+
+        hydra_log = logging.getLogger("hydra.utils")
+        was_disabled, hydra_log.disabled = hydra_log.disabled, True  # it logs the error on its own
+        try:
+            get_object(str(target))
+        except Exception as err:
+            detail = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+            return f"reward._target_ {target!r} cannot be imported: {detail} (is its module on PYTHONPATH?)"
+        finally:
+            hydra_log.disabled = was_disabled
+    return None
+
+
 def validate_overrides(argv: list[str], config_name: str) -> str | None:
     """Returns a message naming the first bad override, or None when Hydra can compose them.
 
-    Checks group choices (``env=nope``) against the packaged config folders, then composes the
-    config once (first value of each sweep) to catch unknown keys and bad values.
+    Checks group choices (``env=nope``, ``hydra/launcher=nope``) against the available configs,
+    then composes the config once (first value of each sweep) to catch unknown keys, values of
+    the wrong type and reward configs whose interpolations do not resolve for the chosen env.
     """
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
@@ -28,27 +89,45 @@ def validate_overrides(argv: list[str], config_name: str) -> str | None:
     try:
         parsed = OverridesParser.create().parse_overrides(args)
     except Exception as err:  # hydra's OverrideParseException
-        return f"cannot parse overrides {args}: {str(err).splitlines()[0]}"
-    plain = []
-    for ov in parsed:
-        key = ov.key_or_group
-        values = list(ov.sweep_string_iterator()) if ov.is_sweep_override() else [ov.get_value_element_as_str()]
-        if key in GROUPS:
-            valid = group_choices(key)
-            for value in values:
-                if value not in valid:
-                    return f"unknown {key} {value!r}. Valid choices: {', '.join(valid)}"
-        if key.startswith("hydra") or key.startswith("hydra/"):
-            continue
-        lhs = ov.input_line.split("=", 1)[0]
-        plain.append(f"{lhs}={values[0]}" if ov.is_sweep_override() else ov.input_line)
+        return f"cannot parse overrides {args}: {_first_line(err)}"
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module="rewardgym.conf", version_base=None):
-            compose(config_name=config_name, overrides=plain)
+            loader = GlobalHydra.instance().config_loader()
+            plain: list[tuple[str | None, list[str]]] = []
+            for ov in parsed:
+                key = ov.key_or_group
+                values = list(ov.sweep_string_iterator()) if ov.is_sweep_override() else [ov.get_value_element_as_str()]
+                if key in GROUPS or key.startswith("hydra/"):
+                    valid = loader.get_group_options(key)
+                    for value in values:
+                        if value not in valid:
+                            return f"unknown {key} {value!r}. Valid choices: {', '.join(valid)}"
+                if key.startswith("hydra"):
+                    continue
+                lhs = ov.input_line.split("=", 1)[0]
+                plain.append((lhs, values) if ov.is_sweep_override() else (None, [ov.input_line]))
+            good: list[str] = []
+            for lhs, values in plain:  # first values, one at a time: names the first bad key
+                override = values[0] if lhs is None else f"{lhs}={values[0]}"
+                try:
+                    compose(config_name=config_name, overrides=good + [override])
+                except Exception as err:
+                    return (_unknown_key_message(err, config_name, good)
+                            or f"bad override {override!r}: {_first_line(err)}")
+                good.append(override)
+            for i, (lhs, values) in enumerate(plain):  # each sweep value with the others' first
+                for value in values if lhs is not None else values[:1]:
+                    overrides = good if lhs is None else good[:i] + [f"{lhs}={value}"] + good[i + 1:]
+                    try:
+                        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
+                    except Exception as err:
+                        return f"bad override {lhs}={value}: {_first_line(err)}"
+                    problem = _check_values(cfg, dict(cfg.hydra.runtime.choices))
+                    if problem:
+                        return problem
+            return None
     except Exception as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return f"bad override: {first}"
+        return f"bad overrides {args}: {_first_line(err)}"
     finally:
         GlobalHydra.instance().clear()
-    return None

@@ -40,10 +40,16 @@ def test_run_writes_outputs_and_resume_continues(tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["env=nope"], "unknown env 'nope'. Valid choices:"),
-    (["reward=magic"], "unknown reward 'magic'"),
-    (["agent.not_a_key=1"], "Could not override 'agent.not_a_key'"),
-    (["reward._target_=no.such.Wrapper", "agent.total_timesteps=64", "eval.episodes=0"], "no.such.Wrapper"),
+    (["env=nope"], "unknown env 'nope'. Valid choices: browser_click_button,"),
+    (["reward=magic"], "unknown reward 'magic'. Valid choices: clip, gaussian, keypoint, none"),
+    (["hydra/launcher=nope"], "unknown hydra/launcher 'nope'. Valid choices: basic, joblib, joblib_2cores"),
+    (["agent.not_a_key=1"], "unknown key 'agent.not_a_key'. Valid keys under 'agent': n_envs, normalize,"),
+    (["-m", "seed=0,x"], "seed must be an integer, got 'x'"),
+    (["env=cartpole", "reward=keypoint"], "reward 'keypoint' cannot be built for env 'cartpole'"),
+    (["reward._target_=no.such.Wrapper"], "reward._target_ 'no.such.Wrapper' cannot be imported"),
+    # passes the checks before Hydra; the wrapper's own __init__ refuses the value during the run
+    (["reward=keypoint", "reward.radius=-1", "agent.total_timesteps=64", "eval.episodes=0"],
+     "ValueError: radius must be > 0 pixels, got -1"),
 ])
 def test_bad_input_one_line_exit_2(tmp_path, args, needle):
     out = _run(args + [f"hydra.run.dir={tmp_path / 'bad'}"], tmp_path, check=False)
