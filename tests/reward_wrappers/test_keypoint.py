@@ -32,16 +32,19 @@ def _rollouts(task, episodes=3, steps=60):
     kp, gt = [], []
     for seed in range(episodes):
         env.reset(seed=seed)
-        for _ in range(steps):
+        for _ in range(steps):  # the expert's progress: up to its first success (both rewards are then 1)
             _, r, _, _, info = env.step(expert_action(env))
             kp.append(r)
             gt.append(info["env_reward"])
+            if info["success"]:
+                break
     return np.array(kp), np.array(gt)
 
 
-@pytest.mark.parametrize("task", ["reach", "push", "pick_place", "stack", "drawer_open", pytest.param(
-    "button_press", marks=pytest.mark.xfail(strict=True, reason="known gap: Spearman 0.69 (the 16 mm press is "
-                                            "~3 px in the front camera; the dense GT keeps rising after it)"))])
+@pytest.mark.parametrize("task", ["reach", "push", "pick_place", "stack", "button_press", pytest.param(
+    "drawer_open", marks=pytest.mark.xfail(strict=False, reason="known gap: Spearman ~0.6 up to success (0.87 over "
+                                           "60 fixed steps): the grasp stage of the keypoint reward jumps while the "
+                                           "env's dense reward stays flat until the drawer moves"))])
 def test_ground_truth_keypoints_track_expert_progress(task):
     kp, gt = _rollouts(task)
     rho = spearmanr(kp, gt)[0]
