@@ -66,37 +66,17 @@ class ClipEncoder:
         self._shift, self._scale = 255.0 * self.mean, 1.0 / (255.0 * self.std)
 
     def preprocess(self, frames):
-        """uint8 HxWx3 frames -> normalised NCHW tensor at the model's resolution (centre
-        square crop, antialiased bicubic resize: CLIP's own transform). On CPU the
-        resize runs on uint8 channels-last views of each frame (PyTorch's fast kernel, ~10x
-        faster than float, no copy of the full frames; values within a few 1/255 levels of a
-        float resize, as it rounds between its two passes);
-        on GPU the batch is resized at once in float."""
+        """uint8 HxWx3 frames -> normalised NCHW tensor at the model's resolution: on CPU
+        exactly :func:`model_frames` then CLIP's mean/std; on GPU the same crop + resize of the
+        whole batch in float."""
         import torch
 
-        on_cpu = str(self.device) == "cpu"
-        if on_cpu:  # resize each frame from a zero-copy channels-last view; stack only the small results
-            x = torch.cat([self._resize(torch.as_tensor(_positive_strides(f)).permute(2, 0, 1)[None])
-                           for f in frames])
+        if str(self.device) == "cpu":
+            x = torch.from_numpy(model_frames(frames, self.image_size)).permute(0, 3, 1, 2).float()
         else:
-            x = self._resize(torch.as_tensor(np.stack([np.asarray(f) for f in frames])).to(self.device)
-                             .permute(0, 3, 1, 2).float())
-        x = x.float() if on_cpu else x.clamp(0, 255)  # a float bicubic resize can overshoot 0..255
+            x = torch.as_tensor(np.stack([np.asarray(f) for f in frames])).to(self.device).permute(0, 3, 1, 2)
+            x = _crop_resize(x.float(), self.image_size).clamp(0, 255)  # float bicubic can overshoot
         return ((x - self._shift) * self._scale).to(self.dtype).contiguous()
-
-    def _resize(self, x):
-        """Centre square crop (the side of the shorter edge), then an antialiased bicubic resize
-        to the model's resolution: CLIP's resize-shorter-side + centre-crop, cropped first so
-        the pixels outside the crop are never resized."""
-        import torch.nn.functional as F
-
-        h, w = x.shape[-2:]
-        m, s = min(h, w), self.image_size
-        top, left = (h - m) // 2, (w - m) // 2
-        x = x[:, :, top:top + m, left:left + m]
-        if m == s:
-            return x
-        return F.interpolate(x, size=(s, s), mode="bicubic", align_corners=False, antialias=True)
 
     def encode_images(self, frames):
         import torch
@@ -116,6 +96,33 @@ class ClipEncoder:
                 tok = {k: tok[k].to(self.device) for k in ("input_ids", "attention_mask") if k in tok}
                 return _features(self.model.get_text_features(**tok))
             return self.model.encode_text(self.tokenizer(texts).to(self.device))
+
+
+def _crop_resize(x, size: int):
+    """NCHW -> centre square crop (side = shorter edge) -> antialiased bicubic resize to size."""
+    import torch.nn.functional as F
+
+    h, w = x.shape[-2:]
+    m = min(h, w)
+    top, left = (h - m) // 2, (w - m) // 2
+    x = x[:, :, top:top + m, left:left + m]
+    return x if m == size else F.interpolate(x, size=(size, size), mode="bicubic", align_corners=False,
+                                             antialias=True)
+
+
+def model_frames(frames, size: int) -> np.ndarray:
+    """uint8 HxWx3 frames -> uint8 (N, size, size, 3) as the CLIP reward's model sees them.
+
+    Centre square crop (side = the shorter edge), then an antialiased bicubic resize
+    (CLIP's resize-shorter-side + centre-crop, cropped first so no pixel outside the crop is
+    resized), computed on uint8 channels-last views of each frame (PyTorch's fast CPU kernel,
+    ~10x faster than float; within a few 1/255 levels of a float resize). Use it to make
+    training data for a model that this reward will run (one source of truth).
+    """
+    import torch
+
+    out = [_crop_resize(torch.as_tensor(_positive_strides(f)).permute(2, 0, 1)[None], size) for f in frames]
+    return torch.cat(out).permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def _positive_strides(frame) -> np.ndarray:
