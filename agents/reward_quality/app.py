@@ -53,7 +53,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
                        int(ro.frames_per_episode), int(ro.episodes_with_frames),
                        progress=bool(cfg.progress) and sys.stderr.isatty() and not os.environ.get("CI"))
     wall = time.perf_counter() - t0
-    metrics = R.compute(episodes)
+    metrics = R.compute(episodes, list(policies))
     reward_name = cfg.reward.get("_target_") or "ground truth (no wrapper)"
     reward_params = {k: v for k, v in OmegaConf.to_container(cfg.reward, resolve=True).items()
                      if not k.startswith("_")}

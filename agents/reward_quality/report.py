@@ -26,13 +26,14 @@ def steps_arrays(episodes: list[Episode]) -> dict[str, np.ndarray]:
     return {"model": cat("model"), "gt": cat("gt"), "success": cat("success").astype(bool)}
 
 
-def compute(episodes: list[Episode]) -> dict[str, Any]:
-    """Metrics over all steps, per policy, and per episode end (return vs final success)."""
+def compute(episodes: list[Episode], order: list[str] | None = None) -> dict[str, Any]:
+    """Metrics over all steps, per policy (in ``order``), and per episode (return vs final success)."""
     arr = steps_arrays(episodes)
     out: dict[str, Any] = {"all": reward_metrics(arr["model"], arr["gt"], arr["success"])}
     out["all"]["episodes"] = len(episodes)
     out["per_policy"] = {}
-    for name in dict.fromkeys(e.policy for e in episodes):
+    for name in [p for p in (order or []) if any(e.policy == p for e in episodes)] + [
+            p for p in dict.fromkeys(e.policy for e in episodes) if p not in (order or [])]:
         eps = [e for e in episodes if e.policy == name]
         a = steps_arrays(eps)
         m = reward_metrics(a["model"], a["gt"], a["success"])
@@ -89,7 +90,7 @@ def write_markdown(path: Path, title: str, info: dict, metrics: dict, figures: l
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
-    lines += ["", "How to read these numbers: docs/reward_quality.md."]
+    lines += ["", "How to read these numbers: docs/reward_quality.md in the rewardgym repository."]
     path.write_text("\n".join(lines) + "\n")
 
 
