@@ -19,18 +19,18 @@ goal minus gripper (3), task joint (drawer/button travel, 1). Absent objects rea
 
 ## Rewards
 The ground-truth dense reward in [0, 1] is a weighted sum of bounded ``tolerance`` terms
-(1 inside the bound, Gaussian fall-off to 0.1 at ``margin``), each in ``info["reward_<term>"]``:
+(1 inside the bound, fall-off to 0.1 at ``margin``: Gaussian, or linear where marked), each in ``info["reward_<term>"]``:
 
 | task | reward | terms (bound, margin) |
 |---|---|---|
-| reach | ``near_goal`` | grip-goal distance (2 cm, 30 cm) |
+| reach | ``near_goal`` | grip-goal distance (1 cm, 30 cm, linear fall-off) |
 | push | ``0.2 near_object + 0.8 object_at_goal`` | grip-cube (2 cm, 30 cm); cube-pad xy (2 cm, 30 cm) |
 | pick_place, stack | ``0.2 near_object + 0.8 object_at_goal`` | grip-cube; cube-goal 3D (2 cm, 30 cm) |
 | drawer_open | ``0.2 near_handle + 0.8 drawer_open`` | grip-handle (1.5 cm, 30 cm); travel >= 12 cm |
 | button_press | ``0.3 near_button + 0.7 pressed`` | grip-cap top (2 cm, 30 cm); travel >= 10 mm |
 
 ## Success
-``info["success"]`` (every step, also from ``reset``): reach: grip within 3 cm of the goal; push:
+``info["success"]`` (every step, also from ``reset``): reach: grip within 5 cm of the goal; push:
 cube within 4 cm of the pad (xy); pick_place: cube within 4 cm of the goal in the air; stack:
 red cube within 1.5 cm of its place on the blue cube, fingers released; drawer_open: drawer
 pulled out > 12 cm; button_press: button pushed down > 10 mm.
