@@ -1,5 +1,6 @@
 """The Hydra training app end to end, through its console entry point (subprocesses)."""
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,24 +20,39 @@ def _run(args, cwd, check=True):
     return out
 
 
-def test_run_writes_outputs_and_resume_continues(tmp_path):
-    run_dir = tmp_path / "run"
-    _run(FAST + [f"hydra.run.dir={run_dir}"], tmp_path)
-    for name in ("final_model.zip", "metrics.json", "learning_curve.png", ".hydra/config.yaml"):
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """One tiny CartPole run through the app, shared read-only by the tests below."""
+    run_dir = tmp_path_factory.mktemp("finished") / "run"
+    _run(FAST + [f"hydra.run.dir={run_dir}"], run_dir.parent)
+    return run_dir
+
+
+def test_run_writes_outputs(finished_run):
+    run_dir = finished_run
+    for name in ("final_model.zip", "metrics.json", "learning_curve.png", ".hydra/config.yaml",
+                 "monitor/env0.monitor.csv", "monitor/env1.monitor.csv"):
         assert (run_dir / name).exists(), name
     assert list((run_dir / "tb").glob("PPO_*/events.out.tfevents.*")), "TensorBoard events"
-    assert (run_dir / "checkpoints" / "state.json").exists()
     m = json.loads((run_dir / "metrics.json").read_text())
-    assert m["total_timesteps"] >= 512 and m["steps_per_second"] > 0
+    assert m["total_timesteps"] >= 512 and m["steps_per_second"] > 0 and m["wall_time_s"] > 0
     assert {"success_rate", "return_mean"} <= set(m["eval"]) and "random_policy" in m
-    first = json.loads((run_dir / "checkpoints" / "state.json").read_text())["num_timesteps"]
+    assert m["train_last100"]["episodes"] > 0 and m["resumed_from_steps"] == 0
+    state = json.loads((run_dir / "checkpoints" / "state.json").read_text())
+    assert state["num_timesteps"] == m["total_timesteps"] and (run_dir / "checkpoints" / state["model"]).exists()
 
-    out = _run(FAST[:1] + ["agent.total_timesteps=1024"] + FAST[2:] + [f"hydra.run.dir={run_dir}", "resume=true"],
-               tmp_path)
+
+def test_resume_continues_step_count(finished_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(finished_run, run_dir)
+    first = json.loads((run_dir / "checkpoints" / "state.json").read_text())["num_timesteps"]
+    out = _run(FAST + ["agent.total_timesteps=1024", f"hydra.run.dir={run_dir}", "resume=true"], tmp_path)
     assert f"resumed from ckpt_{first}_steps.zip at {first} steps" in out.stdout
     m2 = json.loads((run_dir / "metrics.json").read_text())
-    assert m2["total_timesteps"] >= 1024
+    assert m2["total_timesteps"] >= 1024 and m2["resumed_from_steps"] == first
     assert m2["total_timesteps"] - first < 1024, "a resumed run continues the step count instead of restarting"
+    assert m2["train_last100"]["episodes"] > json.loads((finished_run / "metrics.json").read_text())[
+        "train_last100"]["episodes"], "the resumed run appends to the Monitor files"
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -94,9 +110,9 @@ def test_custom_wrapper_by_target_and_sweep_summary(tmp_path):
     assert scalars["reward/env_mean"] == pytest.approx(1.0) and "rollout/success_rate" in scalars
 
 
-def test_eval_app(tmp_path):
+def test_eval_app(finished_run, tmp_path):
     run_dir = tmp_path / "run"
-    _run(FAST + [f"hydra.run.dir={run_dir}"], tmp_path)
+    shutil.copytree(finished_run, run_dir)
     out = subprocess.run([sys.executable, "-m", "rewardgym.agents.evaluate", str(run_dir), "--episodes", "2",
                           "--video"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -122,3 +138,29 @@ def test_nan_action_is_an_error():
     with pytest.raises(ValueError, match="finite"):
         cont.step(np.array([np.nan], dtype=np.float32))
     assert isinstance(env, gym.Env)
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+    """SIGKILL after the first checkpoint; ``resume=true`` continues from it, losing < one interval."""
+    import os
+    import signal
+    import time
+
+    run_dir = tmp_path / "run"
+    state = run_dir / "checkpoints" / "state.json"
+    proc = subprocess.Popen(TRAIN + FAST + ["agent.total_timesteps=1000000", f"hydra.run.dir={run_dir}"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not state.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.2)
+        assert state.exists(), f"no checkpoint written: {proc.stderr.read() if proc.poll() is not None else 'timeout'}"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    saved = json.loads(state.read_text())["num_timesteps"]
+    assert not (run_dir / "final_model.zip").exists() and saved < 1000000
+    out = _run(FAST + [f"agent.total_timesteps={saved + 256}", f"hydra.run.dir={run_dir}", "resume=true"], tmp_path)
+    assert f"at {saved} steps" in out.stdout
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert m["resumed_from_steps"] == saved and saved + 256 <= m["total_timesteps"] < saved + 256 + 2 * 256
