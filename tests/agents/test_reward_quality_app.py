@@ -7,6 +7,11 @@ import numpy as np
 import pytest
 
 from rewardgym.agents.reward_quality import hacking, sweep
+
+try:  # import before any test renders with EGL: torch's triton import can crash after MuJoCo's EGL context
+    import open_clip  # noqa: F401
+except ImportError:
+    open_clip = None
 from rewardgym.agents.reward_quality.rollouts import expert_for, make_policies
 
 WRAPPERS = '''
@@ -129,3 +134,30 @@ def test_cli_bad_input_exit_2(tmp_path):
     out = subprocess.run([sys.executable, "-m", "rewardgym.agents.reward_quality.app", "reward=magic"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "unknown reward 'magic'" in out.stderr
+
+
+def test_clip_batched_scorer_on_humanoid(tmp_path, monkeypatch):
+    """The batched (CLIP) path: a tiny random open_clip model built here, two envs in lockstep."""
+    torch = pytest.importorskip("torch")
+    if open_clip is None:
+        pytest.skip("open_clip not installed")
+
+    from rewardgym.reward_wrappers.clip_models import register_config
+
+    tiny = {"embed_dim": 32,
+            "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 16},
+            "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
+    (tmp_path / "rg-tiny-rq.json").write_text(json.dumps(tiny))
+    register_config(tmp_path / "rg-tiny-rq.json")
+    torch.manual_seed(0)
+    torch.save(open_clip.create_model("rg-tiny-rq").state_dict(), tmp_path / "tiny.pt")
+    out = tmp_path / "rep"
+    payload = _run(["env=humanoid_kneel", "reward=clip", "reward.model=rg-tiny-rq", f"reward.pretrained={tmp_path}/tiny.pt",
+                    "reward.device=cpu", "rollouts.policies=[random,expert]", "rollouts.episodes=1",
+                    "rollouts.frames_per_episode=3", "env.max_episode_steps=20", "progress=false"],
+                   out, tmp_path, monkeypatch)
+    m = payload["metrics"]["all"]
+    assert m["steps"] == 40 and m["episodes"] == 2
+    assert np.isfinite(m["pearson"]) and m["pearson"] < 0.999  # scored by the model, not the GT placeholder
+    assert payload["metrics"]["per_policy"]["expert"]["success_rate_steps"] > 0  # starts in the kneel pose
+    assert (out / "reward_curves.png").stat().st_size > 0
