@@ -139,9 +139,10 @@ def main() -> None:
         a, p = statistics.median(r[k] for r in app), statistics.median(r[k] for r in plain)
         print(f"| PPO {unit}, {what} | {a:.0f} | {p:.0f} | {a / p:.3f} | >= 0.95 |")
     if rss_default is not None:
-        ev = default_metrics.get("eval") or {}
-        print(f"| peak RSS of a default run ({default_metrics['total_timesteps']} steps, {default_wall:.0f} s wall, "
-              f"eval success {ev.get('success_rate')}) | {rss_default:.0f} MB | | | < 4096 MB |")
+        ev, rnd = default_metrics.get("eval") or {}, default_metrics.get("random_policy") or {}
+        print(f"| peak RSS of a default run ({default_metrics['env']} {default_metrics['env_kwargs']}, "
+              f"{default_metrics['total_timesteps']} steps, {default_wall:.0f} s wall; eval success "
+              f"{ev.get('success_rate')} vs random {rnd.get('success_rate')}) | {rss_default:.0f} MB | | | < 4096 MB |")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ def _run(args, cwd, check=True):
 def finished_run(tmp_path_factory):
     """One tiny CartPole run through the app, shared read-only by the tests below."""
     run_dir = tmp_path_factory.mktemp("finished") / "run"
-    _run(FAST + [f"hydra.run.dir={run_dir}"], run_dir.parent)
+    out = _run(FAST + [f"hydra.run.dir={run_dir}"], run_dir.parent)
+    assert "it/s" not in out.stdout + out.stderr, "no progress bar when stdout is not a terminal"
     return run_dir
 
 
