@@ -10,9 +10,8 @@ Sources (each a scene of a rewardgym task, labelled by ground truth, see ``capti
 * ``cartpole``: Gymnasium ``CartPole-v1`` frames with the state set directly; label from the
   pole angle. ``mountaincar``: ``MountainCar-v0``; label from the car position.
 
-Frames are brought to the model's resolution exactly as the CLIP reward does at run time
-(shorter side resized with bicubic antialiasing, centre crop), so training sees what the
-reward sees. The train and test splits come from disjoint seeds (test seeds are offset by
+Frames are brought to the model's resolution by the CLIP reward's own function
+(``clip_models.model_frames``), so training sees what the reward sees. The train and test splits come from disjoint seeds (test seeds are offset by
 ``TEST_SEED_OFFSET``); test captions later use held-out paraphrases.
 
 Output: ``<out>/train.npz`` and ``<out>/test.npz`` (``images`` uint8 (N,S,S,3), ``labels``
@@ -39,19 +38,11 @@ SOURCES = ("humanoid", "cartpole", "mountaincar")
 
 
 def to_model_frames(frames, size: int) -> np.ndarray:
-    """uint8 HxWx3 frames -> uint8 (N,size,size,3): the CLIP reward's resize + centre crop."""
-    import torch
-    import torch.nn.functional as F
+    """uint8 HxWx3 frames -> uint8 (N,size,size,3), exactly as the CLIP reward's model sees them
+    (``clip_models.model_frames``: centre square crop, antialiased bicubic resize)."""
+    from rewardgym.reward_wrappers.clip_models import model_frames
 
-    x = torch.as_tensor(np.stack([np.asarray(f) for f in frames])).permute(0, 3, 1, 2).float() / 255.0
-    h, w = x.shape[-2:]
-    if (h, w) != (size, size):
-        scale = size / min(h, w)
-        nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
-        x = F.interpolate(x, size=(nh, nw), mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
-        top, left = (nh - size) // 2, (nw - size) // 2
-        x = x[:, :, top:top + size, left:left + size]
-    return (x * 255.0).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return model_frames(frames, size)
 
 
 def humanoid_frames(n: int, seed: int, size: int = 224):

@@ -90,13 +90,16 @@ def humanoid_rollout_frames(every: int = 5, steps: int = 100, seed: int = 12345,
 
 def reward_spearman(model: str | None = None, pretrained: str | None = None, alpha: float = 0.5,
                     every: int = 5, device: str = "cpu") -> dict:
-    """Spearman rho (and p-value) of the VLM-RM reward vs each humanoid task's ground-truth reward.
+    """Spearman rho (and p-value) of the VLM-RM reward vs each humanoid task's ground-truth reward,
+    with ``agents.reward_quality.metrics.reward_metrics`` (also Pearson and the ROC AUC of the
+    reward for the task's success frames).
 
     The reward is computed through the CLIP reward's own loader and formula
     (``clip_models.load_clip``, ``clip.vlmrm_reward``) with the task's goal/baseline prompts.
     """
     from scipy.stats import spearmanr
 
+    from rewardgym.agents.reward_quality.metrics import reward_metrics
     from rewardgym.envs.mujoco.humanoid_tasks import TASKS
     from rewardgym.reward_wrappers.clip import vlmrm_reward
     from rewardgym.reward_wrappers.clip_models import load_clip
@@ -110,9 +113,10 @@ def reward_spearman(model: str | None = None, pretrained: str | None = None, alp
         goal = enc.encode_text(list(task.goal_prompts)).float().cpu().numpy()
         base = enc.encode_text(list(task.baseline_prompts)).float().cpu().numpy()
         r = vlmrm_reward(img, goal, base, alpha)
-        rho, pval = spearmanr(r, gt)
-        out["tasks"][name] = {"spearman": float(rho), "p_value": float(pval),
-                              "gt_success_frames": int(sum(task.success(m) for m in metrics))}
+        success = np.array([task.success(m) for m in metrics])
+        q = reward_metrics(r, gt, success)  # the team's reward-quality tool (Spearman, Pearson, EPIC, AUC)
+        out["tasks"][name] = {"spearman": q["spearman"], "p_value": float(spearmanr(r, gt)[1]), "pearson": q["pearson"],
+                              "auc_success": q.get("auc_success"), "gt_success_frames": int(success.sum())}
     rhos = [v["spearman"] for v in out["tasks"].values()]
     out["tasks_with_rho_ge_0.5"] = int(sum(r >= 0.5 for r in rhos))
     return out

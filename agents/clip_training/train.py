@@ -154,7 +154,7 @@ def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e
             loss.backward()
             opt.step()
             sched.step()
-            history.append(float(loss))
+            history.append(float(loss.detach()))
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{history[-1]:.3f}")

@@ -1,0 +1,140 @@
+"""The bundled-CLIP training pipeline: captions, data, training, evaluation, the shipped model."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("open_clip")
+pytest.importorskip("mujoco")
+
+from rewardgym.agents.clip_training import captions  # noqa: E402
+
+TINY_CONFIG = {"embed_dim": 32,
+               "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "head_width": 32, "patch_size": 8},
+               "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
+
+
+def test_held_out_paraphrases_are_never_trained_on():
+    for label in captions.LABELS:
+        train, test = captions.train_paraphrases(label), captions.test_paraphrases(label)
+        assert len(test) == captions.HELD_OUT and train and not set(train) & set(test)
+        # no paraphrase shared between two labels
+        for other in captions.LABELS:
+            if other != label:
+                assert not set(captions.PARAPHRASES[label]) & set(captions.PARAPHRASES[other])
+
+
+def test_env_goal_prompts_are_train_captions():
+    from rewardgym.envs.mujoco.humanoid_tasks import TASKS
+
+    for name, task in TASKS.items():
+        assert task.goal_prompts[0] == captions.PARAPHRASES[name][0]
+        assert task.goal_prompts[0] in captions.train_paraphrases(name)
+    assert "pole vertically upright on top of a cart" in captions.train_paraphrases("pole_upright")
+
+
+def test_labels_come_from_ground_truth():
+    assert captions.humanoid_label({"stand": True, "arms_raised": True}) == "arms_raised"
+    assert captions.humanoid_label({"stand": True}) == "stand"
+    assert captions.humanoid_label({}) == "other"
+    assert captions.cartpole_label(0.01) == "pole_upright"
+    assert captions.cartpole_label(-0.3) == "pole_tilted"
+    assert captions.cartpole_label(0.1) is None
+    assert captions.mountaincar_label(-0.5) == "car_valley"
+    assert captions.mountaincar_label(-0.85) == "car_left"
+    assert captions.mountaincar_label(0.2) == "car_right"
+
+
+def test_humanoid_frames_are_labelled_by_the_success_tests():
+    from rewardgym.agents.clip_training.data import humanoid_frames
+
+    pairs = humanoid_frames(6, seed=3, size=48)
+    assert len(pairs) == 6
+    for frame, label in pairs:
+        assert frame.shape == (48, 48, 3) and frame.dtype == np.uint8 and frame.std() > 5
+        assert label in captions.DOMAIN_LABELS["humanoid"]
+
+
+def test_model_frames_match_the_clip_reward_preprocessing():
+    torch = pytest.importorskip("torch")
+    from rewardgym.agents.clip_training.data import to_model_frames
+    from rewardgym.reward_wrappers.clip_models import ClipEncoder
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (40, 60, 3), dtype=np.uint8) for _ in range(2)]
+    enc = ClipEncoder(None, None, 24, [0.0] * 3, [1.0] * 3, "cpu", torch.float32, "open_clip")
+    ours = to_model_frames(frames, 24)
+    assert ours.shape == (2, 24, 24, 3) and ours.dtype == np.uint8
+    theirs = (enc.preprocess(frames) * 255).permute(0, 2, 3, 1).numpy()
+    assert np.abs(ours.astype(float) - theirs).max() <= 1e-3
+
+
+def test_pipeline_end_to_end_and_loss_drops(tmp_path):
+    from rewardgym.agents.clip_training import data, train
+
+    assert data.main(["--out", str(tmp_path / "d"), "--humanoid", "4", "--cartpole", "24", "--mountaincar", "24",
+                      "--size", "32", "--test-fraction", "0.5", "--seed", "1"]) == 0
+    meta = json.loads((tmp_path / "d" / "meta.json").read_text())
+    assert meta["train"]["frames"] == 52 and meta["test"]["seed"] != meta["train"]["seed"]
+    cfg = tmp_path / "tiny-clip.json"
+    cfg.write_text(json.dumps(TINY_CONFIG))
+    m = train.train(tmp_path / "d", tmp_path / "out", epochs=40, batch_size=16, lr=2e-3, warmup=5, threads=1,
+                    max_steps=60, config=cfg, progress=False)
+    assert m["steps"] == 60
+    h = m["loss_history"]
+    assert np.mean(h[-10:]) < 0.9 * np.mean(h[:10]), (h[:10], h[-10:])  # from about log(batch)
+    assert (tmp_path / "out" / "loss_curve.png").stat().st_size > 1000
+    assert set(m["zero_shot"]["goal_prompt"]) <= set(captions.LABELS)
+    # the fp16 checkpoint loads through open_clip's own path
+    import open_clip
+    import torch
+
+    sd = torch.load(tmp_path / "out" / "tiny-clip.pt")
+    assert all(v.dtype == torch.float16 for v in sd.values() if v.is_floating_point())
+    model = open_clip.create_model("tiny-clip", pretrained=str(tmp_path / "out" / "tiny-clip.pt"))
+    assert model.encode_text(open_clip.get_tokenizer("tiny-clip")(["a cart"])).shape == (1, 32)
+
+
+def test_bad_arguments_are_rejected(tmp_path):
+    from rewardgym.agents.clip_training import data, train
+
+    with pytest.raises(SystemExit, match="--epochs"):
+        train.main(["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--epochs", "0"])
+    with pytest.raises(FileNotFoundError, match="rewardgym-make-clip-data"):
+        train.load_split(tmp_path, "train")
+    with pytest.raises(SystemExit, match="nothing to render"):
+        data.main(["--out", str(tmp_path / "x"), "--humanoid", "0", "--cartpole", "0", "--mountaincar", "0"])
+
+
+def _bundled():
+    from rewardgym.reward_wrappers.clip_models import bundled_checkpoint_path
+
+    return bundled_checkpoint_path()
+
+
+@pytest.mark.skipif(not _bundled().exists(), reason="bundled checkpoint not built")
+def test_bundled_checkpoint_is_small_and_classifies_fresh_frames():
+    """Frames of reference poses from seeds never used in training, classified zero-shot."""
+    import gymnasium as gym
+
+    import rewardgym  # noqa: F401
+    from rewardgym.envs.mujoco.humanoid_tasks import TASKS
+    from rewardgym.reward_wrappers.clip_models import BUNDLED_MODEL_NAME, load_clip
+
+    assert _bundled().stat().st_size <= 25 * 2**20
+    enc = load_clip(None, None, "open_clip", "cpu", "float32")  # the CLIP reward's default
+    assert enc.image_size == 96 and BUNDLED_MODEL_NAME in str(_bundled())
+    names = list(TASKS)
+    text = enc.encode_text([TASKS[n].goal_prompts[0] for n in names]).numpy()
+    text /= np.linalg.norm(text, axis=1, keepdims=True)
+    env = gym.make("rewardgym/HumanoidPose-v0", render_mode="rgb_array")
+    frames, want = [], ["lie_down", "stand", "kneel"]
+    for i, pose in enumerate(want):
+        env.reset(seed=987_654 + i, options={"pose": pose})
+        frames.append(env.render())
+    env.close()
+    img = enc.encode_images(frames).numpy()
+    got = [names[j] for j in (img @ text.T).argmax(1)]
+    assert got == want
