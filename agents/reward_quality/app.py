@@ -29,8 +29,6 @@ CONFIG = "eval_reward"
 
 def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     """Rollouts, scoring, metrics, figures and the report files of one env x reward."""
-    import gymnasium as gym
-
     from rewardgym.agents.env_factory import env_kwargs, make_env, reward_factory
 
     from . import report as R
