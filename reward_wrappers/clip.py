@@ -93,6 +93,10 @@ class CLIPReward(BatchedRewardWrapper):
             raise ValueError(f"CLIPReward needs render_mode='rgb_array', the env has {env.render_mode!r}")
         self.reward_every, self.episode_end_only = int(reward_every), bool(episode_end_only)
         self._t = 0
+        if backend == "open_clip":
+            # Import torch/open_clip (and so triton) before this process renders anything: on
+            # these machines importing triton after a MuJoCo EGL context exists segfaults.
+            import open_clip  # noqa: F401
 
     def reset(self, **kwargs):
         self._t = 0
