@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict, deque
 from pathlib import Path
@@ -87,7 +88,10 @@ class ResumableCheckpoint(BaseCallback):
         vecnorm = self.model.get_vec_normalize_env()
         if vecnorm is not None:
             vecnorm.save(str(self.ckpt_dir / f"vecnormalize_{steps}_steps.pkl"))
-        (self.ckpt_dir / "state.json").write_text(json.dumps({"num_timesteps": steps, "model": path.name}))
+        # Atomic: a reader (or a resume after SIGKILL) sees the old state or the new, never half.
+        tmp = self.ckpt_dir / "state.json.tmp"
+        tmp.write_text(json.dumps({"num_timesteps": steps, "model": path.name}))
+        os.replace(tmp, self.ckpt_dir / "state.json")
         self._last = steps
         for old in sorted(self.ckpt_dir.glob("ckpt_*_steps.zip"), key=_steps_of)[: -self.keep]:
             old.unlink(missing_ok=True)
