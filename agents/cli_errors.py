@@ -131,3 +131,13 @@ def validate_overrides(argv: list[str], config_name: str) -> str | None:
         return f"bad overrides {args}: {_first_line(err)}"
     finally:
         GlobalHydra.instance().clear()
+
+
+def exit_on_bad_overrides(prog: str, config_name: str, argv: list[str] | None = None) -> None:
+    """The console entries' first step: one line naming the bad override and exit code 2."""
+    import sys
+
+    problem = validate_overrides(sys.argv[1:] if argv is None else argv, config_name=config_name)
+    if problem:
+        print(f"{prog}: {problem}", file=sys.stderr)
+        sys.exit(2)

@@ -22,7 +22,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from .cli_errors import validate_overrides
+from .cli_errors import exit_on_bad_overrides
 
 
 def choose_policy(observation_space, requested: str = "auto") -> str:
@@ -148,10 +148,7 @@ def _hydra_main(cfg: DictConfig) -> float:
 
 def main() -> None:
     """Console entry: checks the overrides first (exit 2 with one line), then runs Hydra."""
-    problem = validate_overrides(sys.argv[1:], config_name="config")
-    if problem:
-        print(f"rewardgym-train: {problem}", file=sys.stderr)
-        sys.exit(2)
+    exit_on_bad_overrides("rewardgym-train", "config")
     _hydra_main()
 
 

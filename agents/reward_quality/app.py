@@ -22,7 +22,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from rewardgym.agents.cli_errors import validate_overrides
+from rewardgym.agents.cli_errors import exit_on_bad_overrides
 
 CONFIG = "eval_reward"
 
@@ -117,10 +117,7 @@ def _hydra_main(cfg: DictConfig) -> float:
 
 def main() -> None:
     """Console entry: checks the overrides first (exit 2 with one line), then runs Hydra."""
-    problem = validate_overrides(sys.argv[1:], config_name=CONFIG)
-    if problem:
-        print(f"rewardgym-eval-reward: {problem}", file=sys.stderr)
-        sys.exit(2)
+    exit_on_bad_overrides("rewardgym-eval-reward", CONFIG)
     _hydra_main()
 
 
