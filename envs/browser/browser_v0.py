@@ -36,6 +36,7 @@ number of requests aborted because they left the task server's origin.
 | viewport | (160, 210) | width, height in pixels |
 | executable_path | /usr/bin/chromium | or ``$REWARDGYM_CHROMIUM`` |
 | task_dir | None | a folder with ``task.json`` and its pages |
+| frame_rate_limit | None | ``True``: Chromium's 60 frames/s clock (a screenshot waits for its tick); ``False``: frames drawn on demand, faster, but a page animating with ``requestAnimationFrame`` spins a core; ``None``: ``False`` for rewardgym's own and MiniWoB++ tasks (no such animation), ``True`` for a ``task_dir`` |
 | timeout_ms | 5000 | per browser call; past it Chromium is killed and ``TimeoutError`` names task and step |
 
 ## Version History
@@ -60,13 +61,29 @@ from .tasks import resolve
 
 BOXES_JS = """(els) => els.filter(e => e).map(e => { const r = e.getBoundingClientRect();
   return [r.left / innerWidth, r.top / innerHeight, r.right / innerWidth, r.bottom / innerHeight]; })"""
-HIT_JS = """([x, y]) => { const e = document.elementFromPoint(x, y);
-  return e ? {tag: e.tagName.toLowerCase(), id: e.id || '', text: (e.textContent || '').trim().slice(0, 40)} : null; }"""
 ELEMENTS_JS = """() => Array.from(document.querySelectorAll('button, a, input, label, [data-rg-el], .color, .alink'))
   .map(e => { const r = e.getBoundingClientRect(); return {tag: e.tagName.toLowerCase(),
     text: (e.textContent || e.value || '').trim().slice(0, 40),
     box: [r.left / innerWidth, r.top / innerHeight, r.right / innerWidth, r.bottom / innerHeight]}; })
   .filter(e => e.box[2] > e.box[0] && e.box[3] > e.box[1] && e.box[2] > 0 && e.box[3] > 0 && e.box[0] < 1 && e.box[1] < 1)"""
+
+
+def _reset_js(task, with_elements: bool) -> str:
+    """One page call for reset: seeded setup, then the target boxes (and the element list)."""
+    return (f"(seed) => {{ window.__rgHit = null; const instruction = ({task.setup})(seed); "
+            f"return {{instruction: String(instruction), boxes: ({BOXES_JS})(({task.targets})()), "
+            f"elements: ({ELEMENTS_JS if with_elements else '() => null'})()}}; }}")
+
+
+def _after_click_js(task, with_elements: bool) -> str:
+    """One page call after a click at ``[x, y]``: what it hit (recorded by the page's mousedown
+    listener, then cleared; a disabled control gets no mousedown, so then the element at the
+    point), the task state, the target boxes (and the element list)."""
+    return (f"([x, y]) => {{ const e = window.__rgHit ? null : document.elementFromPoint(x, y); "
+            f"const hit = window.__rgHit || (e ? {{tag: e.tagName.toLowerCase(), id: e.id || '', "
+            f"text: (e.textContent || '').trim().slice(0, 40)}} : null); window.__rgHit = null; "
+            f"return {{hit, state: ({task.state})(), boxes: ({BOXES_JS})(({task.targets})()), "
+            f"elements: ({ELEMENTS_JS if with_elements else '() => null'})()}}; }}")
 
 
 class BrowserEnv(gym.Env):
@@ -75,7 +92,8 @@ class BrowserEnv(gym.Env):
 
     def __init__(self, task: str = "click-button", action_type: str = "point", obs_type: str = "default",
                  render_mode: str | None = None, viewport: tuple[int, int] = (160, 210),
-                 executable_path: str = DEFAULT_EXECUTABLE, task_dir: str | None = None, timeout_ms: float = 5000):
+                 executable_path: str = DEFAULT_EXECUTABLE, task_dir: str | None = None, timeout_ms: float = 5000,
+                 frame_rate_limit: bool | None = None):
         if action_type not in ("point", "box"):
             raise ValueError(f"action_type must be 'point' or 'box', got {action_type!r}")
         if obs_type not in ("default", "pixels", "elements"):
@@ -89,7 +107,13 @@ class BrowserEnv(gym.Env):
         if not timeout_ms > 0:
             raise ValueError(f"timeout_ms must be > 0, got {timeout_ms!r}")
         self.timeout_ms, self._hung = float(timeout_ms), False
-        self.session = PageSession(self.server.origin, self.viewport, executable_path, timeout_ms)
+        if frame_rate_limit not in (None, True, False):
+            raise ValueError(f"frame_rate_limit must be None, True or False, got {frame_rate_limit!r}")
+        self.frame_rate_limit = (task_dir is not None) if frame_rate_limit is None else frame_rate_limit
+        self.session = PageSession(self.server.origin, self.viewport, executable_path, timeout_ms,
+                                   self.frame_rate_limit)
+        self._reset_js = _reset_js(self.task, obs_type == "elements")
+        self._after_click_js = _after_click_js(self.task, obs_type == "elements")
         w, h = self.viewport
         self.action_space = spaces.Box(0.0, 1.0, (2 if action_type == "point" else 4,), np.float32)
         shot = spaces.Box(0, 255, (h, w, 3), np.uint8)
@@ -144,23 +168,21 @@ class BrowserEnv(gym.Env):
         png = self._call("screenshot", lambda: self.session.page.screenshot(type="png"))
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
-    def _target_boxes(self) -> np.ndarray:
-        js = f"(() => {{ const els = ({self.task.targets})(); return ({BOXES_JS})(els); }})()"
-        boxes = self._call("target lookup", lambda: self.session.page.evaluate(js))  # one call, no JSHandle kept
-        return np.clip(np.asarray(boxes, dtype=np.float32).reshape(-1, 4), 0.0, 1.0)
+    @staticmethod
+    def _boxes(raw) -> np.ndarray:
+        return np.clip(np.asarray(raw, dtype=np.float32).reshape(-1, 4), 0.0, 1.0)
 
-    def _obs(self):
+    def _obs(self, elements=None):
         self._frame = self._screenshot()
         if self.obs_type == "pixels":
             return self._frame
         obs = {"screenshot": self._frame, "instruction": self._instruction[:512]}
         if self.obs_type == "elements":
-            els = self._call("elements", lambda: self.session.page.evaluate(ELEMENTS_JS))
-            obs["elements"] = json.dumps(els, separators=(",", ":"))[:8192]
+            obs["elements"] = json.dumps(elements or [], separators=(",", ":"))[:8192]
         return obs
 
-    def _base_info(self) -> dict[str, Any]:
-        return {"target_boxes": self._target_boxes(), "blocked_requests": len(self.session.blocked),
+    def _info(self, page_state: dict) -> dict[str, Any]:
+        return {"target_boxes": self._boxes(page_state["boxes"]), "blocked_requests": self.session.blocked_count,
                 "instruction": self._instruction}
 
     # --- gymnasium API ------------------------------------------------------------------------
@@ -174,10 +196,11 @@ class BrowserEnv(gym.Env):
                 self._call("page init", lambda: page.evaluate(self.task.init))
             self._loaded = True
         episode_seed = int(self.np_random.integers(0, 2**31 - 1))
-        self._instruction = str(self._call("task setup", lambda: page.evaluate(self.task.setup, episode_seed)))
-        info = self._base_info()
+        out = self._call("task setup", lambda: page.evaluate(self._reset_js, episode_seed))
+        self._instruction = out["instruction"]
+        info = self._info(out)
         info["success"] = False
-        return self._obs(), info
+        return self._obs(out["elements"]), info
 
     def _click_point(self, action) -> tuple[float, float]:
         a = np.asarray(action, dtype=np.float64)
@@ -198,13 +221,13 @@ class BrowserEnv(gym.Env):
         self._steps += 1
         page, (w, h) = self.session.page, self.viewport
         x, y = min(fx * w, w - 0.5), min(fy * h, h - 0.5)
-        hit = self._call("hit test", lambda: page.evaluate(HIT_JS, [x, y]))
         self._call("click", lambda: page.mouse.click(x, y))
-        state = self._call("task state", lambda: page.evaluate(f"({self.task.state})()"))
-        info = self._base_info()
-        info["click"] = {"x": fx, "y": fy, **(hit or {"tag": None, "id": "", "text": ""})}
+        out = self._call("task state", lambda: page.evaluate(self._after_click_js, [x, y]))
+        state = out["state"]
+        info = self._info(out)
+        info["click"] = {"x": fx, "y": fy, **(out["hit"] or {"tag": None, "id": "", "text": ""})}
         info["success"] = bool(state["success"])
-        return self._obs(), float(state["reward"]), bool(state["done"]), False, info
+        return self._obs(out["elements"]), float(state["reward"]), bool(state["done"]), False, info
 
     def render(self):
         if self.render_mode == "rgb_array":

@@ -7,36 +7,48 @@ relaunched by the next ``reset()``.
 from __future__ import annotations
 
 import atexit
+import collections
 import os
 import threading
 
 DEFAULT_EXECUTABLE = os.environ.get("REWARDGYM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+# Without these, headless Chromium draws at most 60 frames/s and a screenshot waits for the next
+# frame tick (about 16.7 ms of a 33 ms step, measured). With them a frame is drawn on demand; the
+# price is that a page animating with requestAnimationFrame redraws as fast as a core allows.
+UNLIMITED_FRAME_RATE_ARGS = ["--disable-frame-rate-limit", "--disable-gpu-vsync"]
+# Records what a click hit (the mousedown target, seen before any page handler can change the DOM);
+# the env reads and clears it in the same call that reads the task state.
+CLICK_RECORDER_JS = """window.addEventListener('mousedown', (ev) => { const e = ev.target;
+  window.__rgHit = e && e.tagName ? {tag: e.tagName.toLowerCase(), id: e.id || '',
+    text: (e.textContent || '').trim().slice(0, 40)} : null; }, true);"""
 
 
 class BrowserProcess:
     """A Playwright driver + Chromium, shared by the envs of one process (reference counted)."""
 
-    _shared: dict[str, "BrowserProcess"] = {}
+    _shared: dict[tuple, "BrowserProcess"] = {}
     _lock = threading.Lock()
 
-    def __init__(self, executable: str):
+    def __init__(self, executable: str, args: tuple[str, ...] = tuple(CHROMIUM_ARGS)):
         if not os.path.exists(executable):
             raise FileNotFoundError(
                 f"Chromium not found at {executable!r}. Install Debian's chromium (scripts/setup.sh does) or pass "
                 "executable_path=... / set REWARDGYM_CHROMIUM. Playwright's own browser download is not used.")
-        self.executable = executable
+        self.executable, self.args = executable, tuple(args)
         self.users = 0
         self._pw = None
         self.browser = None
 
     @classmethod
-    def acquire(cls, executable: str = DEFAULT_EXECUTABLE) -> "BrowserProcess":
+    def acquire(cls, executable: str = DEFAULT_EXECUTABLE, frame_rate_limit: bool = True) -> "BrowserProcess":
+        """The process's shared browser for this executable and frame-rate setting."""
+        args = tuple(CHROMIUM_ARGS + ([] if frame_rate_limit else UNLIMITED_FRAME_RATE_ARGS))
         with cls._lock:
-            proc = cls._shared.get(executable)
+            proc = cls._shared.get((executable, args))
             if proc is None:
-                proc = cls._shared[executable] = BrowserProcess(executable)
+                proc = cls._shared[(executable, args)] = BrowserProcess(executable, args)
             proc.users += 1
             return proc
 
@@ -44,7 +56,7 @@ class BrowserProcess:
         with self._lock:
             self.users -= 1
             if self.users <= 0:
-                self._shared.pop(self.executable, None)
+                self._shared.pop((self.executable, self.args), None)
                 self.shutdown()
 
     def ensure(self):
@@ -55,7 +67,8 @@ class BrowserProcess:
         from playwright.sync_api import sync_playwright
 
         self._pw = sync_playwright().start()
-        self.browser = self._pw.chromium.launch(executable_path=self.executable, headless=True, args=CHROMIUM_ARGS)
+        self.browser = self._pw.chromium.launch(executable_path=self.executable, headless=True,
+                                                  args=list(self.args))
         return self.browser
 
     def shutdown(self) -> None:
@@ -110,23 +123,28 @@ class PageSession:
     """One isolated browser context and page, locked to ``origin``."""
 
     def __init__(self, origin: str, viewport: tuple[int, int], executable: str = DEFAULT_EXECUTABLE,
-                 timeout_ms: float = 5000):
+                 timeout_ms: float = 5000, frame_rate_limit: bool = True):
         self.origin, self.viewport, self.timeout_ms = origin, viewport, timeout_ms
-        self.proc = BrowserProcess.acquire(executable)
+        self.proc = BrowserProcess.acquire(executable, frame_rate_limit)
         self.context = self.page = None
-        self.blocked: list[str] = []
+        self.blocked_count = 0                           # every request or WebSocket aborted so far
+        self.blocked = collections.deque(maxlen=100)     # the latest aborted URLs
+
+    def _block(self, url: str) -> None:
+        self.blocked_count += 1
+        self.blocked.append(url)
 
     def _allow(self, route) -> None:
         url = route.request.url
         if url == self.origin or url.startswith(self.origin + "/"):
             route.continue_()
         else:
-            self.blocked.append(url)
+            self._block(url)
             route.abort()
 
     def _block_websocket(self, ws) -> None:
         """The task server speaks no WebSocket: every WebSocket is closed unconnected, and counted."""
-        self.blocked.append(ws.url)
+        self._block(ws.url)
         ws.close()
 
     def ensure_page(self):
@@ -140,6 +158,7 @@ class PageSession:
         self.context.set_default_timeout(self.timeout_ms)
         self.context.route("**/*", self._allow)
         self.context.route_web_socket("**/*", self._block_websocket)  # not seen by route()
+        self.context.add_init_script(CLICK_RECORDER_JS)
         self.page = self.context.new_page()
         self._crashed = False
         self.page.on("crash", lambda *_: setattr(self, "_crashed", True))

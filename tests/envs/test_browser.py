@@ -115,7 +115,7 @@ def test_requests_to_other_loopback_ports_are_blocked(button_env):
     try:
         button_env.reset(seed=0)
         page = button_env.unwrapped.session.page
-        before = len(button_env.unwrapped.session.blocked)
+        before = button_env.unwrapped.session.blocked_count
         url = f"http://127.0.0.1:{spy.server_port}/leak"
         page.evaluate("(u) => fetch(u).catch(() => 0)", url)
         page.evaluate("(u) => { const i = new Image(); i.src = u + '.png'; document.body.appendChild(i); }", url)

@@ -41,14 +41,14 @@ def test_websocket_and_file_urls_get_nothing():
     try:
         env.reset(seed=0)
         session = env.unwrapped.session
-        before = len(session.blocked)
+        before = session.blocked_count
         state = session.page.evaluate(WS_JS, listener.getsockname()[1])
         text = session.page.evaluate("() => fetch('file:///etc/hostname').then(r => r.text()).catch(() => 'refused')")
         session.page.evaluate("() => { const f = document.createElement('iframe'); f.src = 'file:///etc/hostname';"
                               " document.body.appendChild(f); }")
         time.sleep(0.3)
         assert hits == [], f"a WebSocket reached another loopback port: {hits}"
-        assert state in ("closed", "error") and len(session.blocked) - before == 1
+        assert state in ("closed", "error") and session.blocked_count - before == 1
         assert text == "refused"  # Chromium itself refuses file:// from an http page
         frames = [f.url for f in session.page.frames]
         assert not any(
@@ -59,3 +59,16 @@ def test_websocket_and_file_urls_get_nothing():
         stop.set()
         env.close()
         listener.close()
+
+
+def test_the_blocked_url_log_is_bounded_but_the_count_is_not():
+    from rewardgym.envs.browser.session import PageSession
+
+    session = PageSession("http://127.0.0.1:1", (160, 210))
+    try:
+        for i in range(250):
+            session._block(f"http://example.com/{i}")
+        assert session.blocked_count == 250
+        assert list(session.blocked) == [f"http://example.com/{i}" for i in range(150, 250)]
+    finally:
+        session.close()
