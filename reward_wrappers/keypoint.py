@@ -10,7 +10,10 @@ is no grasp), projected to pixels with the same camera, must reach target ``k_s`
     d_s0  = d at the step stage s began
     r_t   = (s + 1 - min(d_t / d_s0, 1)) / S     in [0, 1]
 
-Stage ``s`` is complete when ``d_t < radius`` (pixels); stages only advance. When the env's
+Stage ``s`` is complete when ``d_t < radius`` (pixels); stages only advance. The grasp stage
+also completes once the grasped point has moved more than ``moved_radius`` pixels from where it
+was at reset: the object is being handled (a drawer handle pulled, a cube pushed) even where the
+gripper's point and the grasp point do not meet within ``radius`` in the image. When the env's
 sparse success signal ``info["success"]`` is true the reward is 1 (it overrides the dense one,
 as in KAGI).
 """
@@ -151,26 +154,32 @@ class KeypointReward(RewardWrapper):
         tracked: name of the gripper point.
         proposer: "ground_truth", "file" or "vlm"; ``proposer_kwargs`` go to it.
         radius: pixel distance that completes a stage.
+        moved_radius: the grasp stage also completes once the grasped point has moved this many
+            pixels from its position at reset (``None``: the same as ``radius``; ``inf``: never).
         success_override: reward 1 when ``info["success"]`` (KAGI's sparse override).
     """
 
     def __init__(self, env, waypoints: Sequence[str], grasp: str | None = None, tracked: str = "gripper",
                  proposer: str = "ground_truth", proposer_kwargs: dict | None = None, camera: str | None = None,
                  width: int | None = None, height: int | None = None, radius: float = 6.0,
-                 success_override: bool = True, instruction: str = ""):
+                 moved_radius: float | None = None, success_override: bool = True, instruction: str = ""):
         if isinstance(waypoints, str) or len(waypoints) == 0:
             raise ValueError(f"waypoints must be a non-empty list of point names, got {waypoints!r}")
-        if radius <= 0:
+        if not radius > 0:
             raise ValueError(f"radius must be > 0 pixels, got {radius}")
+        if moved_radius is not None and not moved_radius > 0:
+            raise ValueError(f"moved_radius must be > 0 pixels or None, got {moved_radius}")
         super().__init__(env, waypoints=list(waypoints), grasp=grasp, tracked=tracked, proposer=proposer,
                          proposer_kwargs=proposer_kwargs, camera=camera, width=width, height=height, radius=radius,
-                         success_override=success_override, instruction=instruction)
+                         moved_radius=moved_radius, success_override=success_override, instruction=instruction)
         self.spec_kp = KeypointSpec(tracked, grasp, list(waypoints), camera,
                                     instruction or getattr(getattr(env.unwrapped, "task", None), "instruction", ""),
                                     width, height)
         task = getattr(getattr(env.unwrapped, "task", None), "name", None) or getattr(env.unwrapped, "task_name", None)
         self.proposer = make_proposer(proposer, task=str(task or "default"), **dict(proposer_kwargs or {}))
         self.radius, self.success_override = float(radius), bool(success_override)
+        self.moved_radius = float(radius if moved_radius is None else moved_radius)
+        self.grasp_start_px = None
         self.targets = np.zeros((0, 2))
         self.stage, self.start_dist = 0, 1.0
         self.proposal_log = ""
@@ -194,14 +203,22 @@ class KeypointReward(RewardWrapper):
         self.targets = np.vstack(([grasp] if grasp is not None else []) + [np.asarray(waypoints).reshape(-1, 2)])
         self.stage, self.proposal_log = 0, log
         self.start_dist = max(self._dist(), 1e-6)
+        self.grasp_start_px = (self.spec_kp.project(self.env, [self.spec_kp.grasp])[0]
+                               if self.spec_kp.grasp is not None else None)
         info = dict(info)
         info["keypoints_px"] = self.targets.copy()
         info["keypoint_proposal"] = log
         return obs, info
 
+    def _grasped_point_moved(self) -> bool:
+        if self.stage != 0 or self.grasp_start_px is None or not np.isfinite(self.moved_radius):
+            return False
+        now = self.spec_kp.project(self.env, [self.spec_kp.grasp])[0]
+        return float(np.linalg.norm(now - self.grasp_start_px)) > self.moved_radius
+
     def reward(self, obs, env_reward, terminated, truncated, info):
         dist = self._dist() if self.stage < self.n_stages else 0.0
-        while self.stage < self.n_stages and dist < self.radius:
+        while self.stage < self.n_stages and (dist < self.radius or self._grasped_point_moved()):
             self.stage += 1
             dist = self._dist() if self.stage < self.n_stages else 0.0
             self.start_dist = max(dist, 1e-6)

@@ -23,34 +23,65 @@ def test_stage_reward_formula():
         stage_reward(3, 2, 0, 1)
 
 
-def _rollouts(task, episodes=3, steps=60):
+def _rollouts(task, episodes=10, steps=60):
+    """Keypoint and ground-truth rewards of seeded expert episodes, each up to its first success
+    (both rewards are then 1)."""
     from rewardgym.envs.mujoco.experts import expert_action
     from rewardgym.envs.mujoco.manipulation_tasks import TASKS
 
     t = TASKS[task]
     env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task=task), waypoints=t.waypoints, grasp=t.grasp_keypoint)
-    kp, gt = [], []
+    out = []
     for seed in range(episodes):
         env.reset(seed=seed)
-        for _ in range(steps):  # the expert's progress: up to its first success (both rewards are then 1)
+        kp, gt = [], []
+        for _ in range(steps):
             _, r, _, _, info = env.step(expert_action(env))
             kp.append(r)
             gt.append(info["env_reward"])
             if info["success"]:
                 break
-    return np.array(kp), np.array(gt)
+        out.append((np.array(kp), np.array(gt)))
+    return out
 
 
-@pytest.mark.parametrize("task", ["reach", "push", "pick_place", "stack", "button_press", pytest.param(
-    "drawer_open", marks=pytest.mark.xfail(strict=False, reason="known gap: Spearman ~0.6 up to success (0.87 over "
-                                           "60 fixed steps): the grasp stage of the keypoint reward jumps while the "
-                                           "env's dense reward stays flat until the drawer moves"))])
+@pytest.mark.parametrize("task", ["reach", "push", "pick_place", "stack", "drawer_open", "button_press"])
 def test_ground_truth_keypoints_track_expert_progress(task):
-    kp, gt = _rollouts(task)
-    rho = spearmanr(kp, gt)[0]
-    print(f"{task}: Spearman(keypoint reward, ground truth) over expert rollouts = {rho:.3f}")
-    assert rho >= 0.8
-    assert 0.0 <= kp.min() and kp.max() <= 1.0
+    # "Rises as the expert progresses": Spearman within each expert episode, median over 10 seeds.
+    # Pooled over episodes it is lower where the ground truth starts at an episode-dependent level
+    # while the keypoint reward starts near 0 in every episode (see docs/rewards.md for both).
+    episodes = _rollouts(task)
+    per_episode = [spearmanr(kp, gt)[0] for kp, gt in episodes]
+    pooled = spearmanr(np.concatenate([kp for kp, _ in episodes]), np.concatenate([gt for _, gt in episodes]))[0]
+    print(f"{task}: Spearman(keypoint, ground truth) per episode median {np.median(per_episode):.3f}, "
+          f"pooled {pooled:.3f}")
+    assert np.median(per_episode) >= 0.8
+    assert all(0.0 <= kp.min() and kp.max() <= 1.0 for kp, _ in episodes)
+
+
+def test_grasp_stage_completes_when_the_grasped_point_moves():
+    from rewardgym.envs.mujoco.experts import expert_action
+
+    kw = dict(waypoints=["drawer_open"], grasp="handle")
+    moving = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="drawer_open"), **kw)
+    fixed = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="drawer_open"), moved_radius=float("inf"), **kw)
+    # seed 1: the expert pulls the drawer open with its gripper point never within 6 px of the handle's
+    moving.reset(seed=1)
+    fixed.reset(seed=1)
+    stages_moving, stages_fixed = [], []
+    for _ in range(60):
+        a = expert_action(moving)
+        *_, info = moving.step(a)
+        fixed.step(a)
+        stages_moving.append(moving.stage)
+        stages_fixed.append(fixed.stage)
+        if info["success"]:
+            break
+    assert info["success"] and max(stages_fixed) == 0 and 1 in stages_moving
+    handle_moved = np.linalg.norm(moving.spec_kp.project(moving.env, ["handle"])[0] - moving.grasp_start_px)
+    assert handle_moved > moving.moved_radius
+    with pytest.raises(ValueError, match="moved_radius must be > 0 pixels or None, got -1"):
+        KeypointReward(gym.make("rewardgym/Manipulation-v0", task="drawer_open"), moved_radius=-1, **kw)
 
 
 class _StubVLM(http.server.BaseHTTPRequestHandler):
