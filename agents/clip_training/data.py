@@ -15,7 +15,9 @@ Frames are brought to the model's resolution by the CLIP reward's own function
 ``TEST_SEED_OFFSET``); test captions later use held-out paraphrases.
 
 Output: ``<out>/train.npz`` and ``<out>/test.npz`` (``images`` uint8 (N,S,S,3), ``labels``
-indices into ``captions.LABELS``, ``domains``) and ``<out>/meta.json``.
+indices into ``captions.LABELS``, ``domains``, ``rewards`` float32 (N, len(LABELS)): each
+humanoid frame's dense ground-truth reward of every pose task in that task's label column, NaN
+elsewhere) and ``<out>/meta.json``.
 """
 from __future__ import annotations
 
@@ -46,11 +48,13 @@ def to_model_frames(frames, size: int) -> np.ndarray:
 
 
 def humanoid_frames(n: int, seed: int, size: int = 224):
-    """``n`` (frame, label) pairs of the humanoid pose scene from one seeded RNG."""
+    """``n`` (frame, label, rewards) triples of the humanoid pose scene from one seeded RNG;
+    ``rewards`` maps each pose task to its dense ground-truth reward in that state."""
     import gymnasium as gym
 
     import rewardgym  # noqa: F401  (registers the envs)
     from rewardgym.envs.mujoco.humanoid_poses import POSES, random_pose_qpos
+    from rewardgym.envs.mujoco.humanoid_tasks import TASKS
 
     env = gym.make("rewardgym/HumanoidPose-v0", render_mode="rgb_array", width=size, height=size)
     u = env.unwrapped
@@ -68,10 +72,11 @@ def humanoid_frames(n: int, seed: int, size: int = 224):
             if r > 0.65:  # a short rollout of random torques from there
                 for _ in range(int(rng.integers(1, 30))):
                     u.do_simulation(rng.uniform(-0.4, 0.4, u.action_space.shape), u.frame_skip)
-        label = captions.humanoid_label(u.satisfied_tasks())
+        m = u.task_metrics()
+        label = captions.humanoid_label({name: task.success(m) for name, task in TASKS.items()})
         if label == "other" and rng.random() < OTHER_DROP:  # keep the pose classes the majority
             continue
-        out.append((u.render(), label))
+        out.append((u.render(), label, {name: task.reward(m)[0] for name, task in TASKS.items()}))
     env.close()
     return out
 
@@ -113,7 +118,7 @@ def mountaincar_frames(n: int, seed: int):
 def make_split(counts: dict[str, int], seed: int, size: int, chunk: int = 64, progress: bool = True) -> dict:
     """Renders ``counts[source]`` frames per source; each chunk of ``chunk`` frames has its own seed."""
     makers = {"humanoid": humanoid_frames, "cartpole": cartpole_frames, "mountaincar": mountaincar_frames}
-    images, labels, domains = [], [], []
+    images, labels, domains, rewards = [], [], [], []
     total, done, t0 = sum(counts.values()), 0, time.time()
     for src, n in counts.items():
         for c, start in enumerate(range(0, n, chunk)):
@@ -121,6 +126,11 @@ def make_split(counts: dict[str, int], seed: int, size: int, chunk: int = 64, pr
             images.append(to_model_frames([p[0] for p in pairs], size))
             labels += [captions.LABELS.index(p[1]) for p in pairs]
             domains += [src] * len(pairs)
+            for p in pairs:
+                row = np.full(len(captions.LABELS), np.nan, np.float32)
+                for name, value in (p[2] if len(p) > 2 else {}).items():
+                    row[captions.LABELS.index(name)] = value
+                rewards.append(row)
             done += len(pairs)
             if progress:
                 rate = done / max(time.time() - t0, 1e-9)
@@ -128,7 +138,8 @@ def make_split(counts: dict[str, int], seed: int, size: int, chunk: int = 64, pr
     if progress:
         print(file=sys.stderr)
     return {"images": np.concatenate(images) if images else np.zeros((0, size, size, 3), np.uint8),
-            "labels": np.asarray(labels, np.int16), "domains": np.asarray(domains)}
+            "labels": np.asarray(labels, np.int16), "domains": np.asarray(domains),
+            "rewards": np.asarray(rewards, np.float32).reshape(-1, len(captions.LABELS))}
 
 
 def label_counts(split: dict) -> dict[str, int]:

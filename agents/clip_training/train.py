@@ -8,6 +8,14 @@ holds many frames of the same class, so every caption of a frame's class counts 
 (uniform target over them) instead of being pushed away as a false negative. Each frame gets a
 fresh random *train* paraphrase of its label every epoch.
 
+Graded targets (``--graded-beta B``, B > 0): for a caption of a humanoid pose class ``c`` the
+text->image target over the batch's frames is ``exp(B * (r_c(frame) - 1))``, normalised, where
+``r_c`` is the frame's dense ground-truth reward of task ``c`` (stored by the data generator;
+frames of other scenes get 0). Frames nearer the pose then rank higher for that caption, not
+only the frames that pass its success test. The image->text direction keeps the label targets.
+This is supervision from the tasks' own reward functions: a model trained this way is a
+learned approximation of them, which is what its Spearman on held-out rollouts then measures.
+
 Writes ``<out>/<name>.pt`` (fp16 state dict, loadable by ``open_clip.create_model_and_transforms
 (name, pretrained=path)``), ``<out>/loss_curve.png`` and ``<out>/train_metrics.json`` (loss
 history, throughput, held-out zero-shot accuracy per task).
@@ -52,8 +60,13 @@ def normalise_images(images_u8, model, device):
     return (x - mean) / std
 
 
-def label_aware_clip_loss(img, txt, labels, logit_scale):
-    """Symmetric InfoNCE of L2-normalised embeddings; positives = all pairs of the same label."""
+def label_aware_clip_loss(img, txt, labels, logit_scale, rewards=None, graded_beta: float = 0.0):
+    """Symmetric InfoNCE of L2-normalised embeddings; positives = all pairs of the same label.
+
+    With ``rewards`` (B, n_labels; NaN where a frame has no reward for a label) and
+    ``graded_beta > 0``, the text->image target of each caption whose label has rewards is
+    ``exp(graded_beta * (r - 1))`` over the batch's frames (NaN: 0), normalised.
+    """
     import torch
     import torch.nn.functional as F
 
@@ -61,8 +74,15 @@ def label_aware_clip_loss(img, txt, labels, logit_scale):
     logits = logit_scale.exp().clamp(max=100) * img @ txt.t()
     same = (labels[:, None] == labels[None, :]).float()
     target = same / same.sum(1, keepdim=True)
+    t2i = target
+    if rewards is not None and graded_beta > 0:
+        r = rewards[:, labels.long()].t()                      # (captions, frames): r_{label of caption}(frame)
+        graded = torch.isfinite(r).any(1, keepdim=True)        # captions whose label has rewards
+        w = torch.where(torch.isfinite(r), torch.exp(graded_beta * (torch.nan_to_num(r) - 1.0)), torch.zeros_like(r))
+        soft = w / w.sum(1, keepdim=True).clamp_min(1e-12)
+        t2i = torch.where(graded, soft, target)
     return 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean()
-                  + torch.sum(-target * F.log_softmax(logits.t(), 1), 1).mean())
+                  + torch.sum(-t2i * F.log_softmax(logits.t(), 1), 1).mean())
 
 
 def load_split(data_dir: str | Path, split: str) -> dict:
@@ -103,7 +123,7 @@ def plot_loss(history: list[float], path: Path, steps_per_epoch: int) -> None:
 
 def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e-4, weight_decay: float = 0.1,
           warmup: int = 100, seed: int = 0, device: str = "auto", threads: int | None = None,
-          max_steps: int | None = None, config=None, progress: bool = True) -> dict:
+          max_steps: int | None = None, config=None, progress: bool = True, graded_beta: float = 0.0) -> dict:
     """Trains and writes the checkpoint, loss curve and metrics into ``out``; returns the metrics."""
     import torch
     from tqdm import tqdm
@@ -124,6 +144,12 @@ def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e
     images = torch.as_tensor(tr["images"]).to(device)
     labels = torch.as_tensor(tr["labels"].astype(np.int64)).to(device)
     n = len(labels)
+    rewards = None
+    if graded_beta > 0:
+        if "rewards" not in tr:
+            raise ValueError(f"--graded-beta needs per-frame rewards; {data_dir}/train.npz has none "
+                             "(make it again with this version of rewardgym-make-clip-data)")
+        rewards = torch.as_tensor(tr["rewards"]).to(device)
     if n < 2:
         raise ValueError(f"need at least 2 training frames, got {n}")
     # every train paraphrase of every label, tokenized once
@@ -149,7 +175,8 @@ def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e
             pick = offsets[lab_np] + (rng.random(len(lab_np)) * counts[lab_np]).astype(np.int64)
             img = model.encode_image(normalise_images(images[idx], model, device))
             txt = model.encode_text(tokens[torch.as_tensor(pick, device=device)])
-            loss = label_aware_clip_loss(img, txt, lab, model.logit_scale)
+            loss = label_aware_clip_loss(img, txt, lab, model.logit_scale,
+                                         rewards[idx] if rewards is not None else None, graded_beta)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -165,7 +192,8 @@ def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e
     save_fp16_state_dict(model, ckpt)
     plot_loss(history, out / "loss_curve.png", steps_per_epoch)
     metrics = {"model": name, "device": device, "torch_threads": torch.get_num_threads(), "seed": seed,
-               "epochs": epochs, "batch_size": batch_size, "lr": lr, "steps": step, "train_frames": n,
+               "epochs": epochs, "batch_size": batch_size, "lr": lr, "graded_beta": graded_beta, "steps": step,
+               "train_frames": n,
                "seconds": round(seconds, 1), "images_per_s": round(step * batch_size / seconds, 1),
                "loss_first_50": float(np.mean(history[:50])), "loss_last_50": float(np.mean(history[-50:])),
                "checkpoint_bytes": ckpt.stat().st_size, "loss_history": [round(v, 4) for v in history]}
@@ -188,12 +216,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (smoke tests)")
     p.add_argument("--config", default=None, help="open_clip config JSON (default: the bundled one)")
+    p.add_argument("--graded-beta", type=float, default=0.0,
+                   help="graded text->image targets from the pose tasks' dense rewards (0: label targets only)")
     a = p.parse_args(argv)
+    if not a.graded_beta >= 0:
+        raise SystemExit(f"--graded-beta must be >= 0, got {a.graded_beta}")
     for key in ("epochs", "batch_size"):
         if getattr(a, key) < 1:
             raise SystemExit(f"--{key.replace('_', '-')} must be >= 1, got {getattr(a, key)}")
     m = train(a.data, a.out, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, device=a.device,
-              threads=a.threads, max_steps=a.max_steps, config=a.config)
+              threads=a.threads, max_steps=a.max_steps, config=a.config,
+              graded_beta=a.graded_beta)
     summary = {k: v for k, v in m.items() if k != "loss_history"}
     print(json.dumps(summary, indent=1))
     return 0

@@ -50,11 +50,14 @@ def test_labels_come_from_ground_truth():
 def test_humanoid_frames_are_labelled_by_the_success_tests():
     from rewardgym.agents.clip_training.data import humanoid_frames
 
-    pairs = humanoid_frames(6, seed=3, size=48)
-    assert len(pairs) == 6
-    for frame, label in pairs:
+    from rewardgym.envs.mujoco.humanoid_tasks import TASKS
+
+    triples = humanoid_frames(6, seed=3, size=48)
+    assert len(triples) == 6
+    for frame, label, rewards in triples:
         assert frame.shape == (48, 48, 3) and frame.dtype == np.uint8 and frame.std() > 5
         assert label in captions.DOMAIN_LABELS["humanoid"]
+        assert set(rewards) == set(TASKS) and all(0.0 <= v <= 1.0 for v in rewards.values())
 
 
 def test_model_frames_match_the_clip_reward_preprocessing():
@@ -78,6 +81,11 @@ def test_pipeline_end_to_end_and_loss_drops(tmp_path):
                       "--size", "32", "--test-fraction", "0.5", "--seed", "1"]) == 0
     meta = json.loads((tmp_path / "d" / "meta.json").read_text())
     assert meta["train"]["frames"] == 52 and meta["test"]["seed"] != meta["train"]["seed"]
+    split = train.load_split(tmp_path / "d", "train")
+    humanoid = split["domains"] == "humanoid"
+    pose_cols = [captions.LABELS.index(t) for t in captions.DOMAIN_LABELS["humanoid"] if t != "other"]
+    assert np.isfinite(split["rewards"][humanoid][:, pose_cols]).all()
+    assert np.isnan(split["rewards"][~humanoid]).all()
     cfg = tmp_path / "tiny-clip.json"
     cfg.write_text(json.dumps(TINY_CONFIG))
     m = train.train(tmp_path / "d", tmp_path / "out", epochs=40, batch_size=16, lr=2e-3, warmup=5, threads=1,
@@ -97,11 +105,38 @@ def test_pipeline_end_to_end_and_loss_drops(tmp_path):
     assert model.encode_text(open_clip.get_tokenizer("tiny-clip")(["a cart"])).shape == (1, 32)
 
 
+def test_graded_targets_rank_frames_by_reward_for_pose_captions():
+    torch = pytest.importorskip("torch")
+    from rewardgym.agents.clip_training.train import label_aware_clip_loss
+
+    kneel, pole = captions.LABELS.index("kneel"), captions.LABELS.index("pole_upright")
+    labels = torch.tensor([kneel, kneel, pole])
+    rewards = torch.full((3, len(captions.LABELS)), float("nan"))
+    rewards[0, kneel], rewards[1, kneel] = 0.9, 0.2       # frame 0 is nearer the kneeling pose
+    scale = torch.tensor(0.0)                              # logit scale exp(0) = 1
+    txt = torch.eye(3)
+    # two image embeddings: one ranks frame 0 above frame 1 for the kneel captions, one the reverse
+    near, far, cart = [1.0, 1.0, 0.0], [0.3, 0.3, 0.9], [0.0, 0.0, 1.0]
+    right, wrong = torch.tensor([near, far, cart]), torch.tensor([far, near, cart])
+    # label targets cannot tell them apart (both frames are "kneel")...
+    assert label_aware_clip_loss(right, txt, labels, scale) == pytest.approx(
+        float(label_aware_clip_loss(wrong, txt, labels, scale)), rel=1e-6)
+    # ...graded targets prefer the embedding that ranks by reward
+    assert label_aware_clip_loss(right, txt, labels, scale, rewards, 5.0) < \
+        label_aware_clip_loss(wrong, txt, labels, scale, rewards, 5.0)
+    # no rewards for the batch's labels, or beta 0: the label loss exactly
+    none = torch.full_like(rewards, float("nan"))
+    assert label_aware_clip_loss(right, txt, labels, scale, none, 5.0) == label_aware_clip_loss(right, txt, labels, scale)
+    assert label_aware_clip_loss(right, txt, labels, scale, rewards, 0.0) == label_aware_clip_loss(right, txt, labels, scale)
+
+
 def test_bad_arguments_are_rejected(tmp_path):
     from rewardgym.agents.clip_training import data, train
 
     with pytest.raises(SystemExit, match="--epochs"):
         train.main(["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--epochs", "0"])
+    with pytest.raises(SystemExit, match="--graded-beta must be >= 0, got -1.0"):
+        train.main(["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--graded-beta", "-1"])
     with pytest.raises(FileNotFoundError, match="rewardgym-make-clip-data"):
         train.load_split(tmp_path, "train")
     with pytest.raises(SystemExit, match="nothing to render"):
