@@ -58,7 +58,7 @@ def test_resume_continues_step_count(finished_run, tmp_path):
 
 @pytest.mark.parametrize("args, needle", [
     (["env=nope"], "unknown env 'nope'. Valid choices: browser_click_button,"),
-    (["reward=magic"], "unknown reward 'magic'. Valid choices: clip, gaussian, keypoint, none"),
+    (["reward=magic"], "unknown reward 'magic'. Valid choices: clip, constant, gaussian, keypoint, none"),
     (["hydra/launcher=nope"], "unknown hydra/launcher 'nope'. Valid choices: basic, joblib, joblib_2cores"),
     (["agent.not_a_key=1"], "unknown key 'agent.not_a_key'. Valid keys under 'agent': n_envs, normalize,"),
     (["-m", "seed=0,x"], "seed must be an integer, got 'x'"),
