@@ -68,22 +68,28 @@ ELEMENTS_JS = """() => Array.from(document.querySelectorAll('button, a, input, l
   .filter(e => e.box[2] > e.box[0] && e.box[3] > e.box[1] && e.box[2] > 0 && e.box[3] > 0 && e.box[0] < 1 && e.box[1] < 1)"""
 
 
+DESCRIBE_JS = """(e) => e && e.tagName ? {tag: e.tagName.toLowerCase(), id: e.id || '',
+  text: (e.textContent || '').trim().slice(0, 40)} : null"""
+
+
+def _targets_js(task, with_elements: bool) -> str:
+    """The object fields every page call returns: the target boxes (and the element list)."""
+    return (f"boxes: ({BOXES_JS})(({task.targets})()), "
+            f"elements: ({ELEMENTS_JS if with_elements else '() => null'})()")
+
+
 def _reset_js(task, with_elements: bool) -> str:
     """One page call for reset: seeded setup, then the target boxes (and the element list)."""
     return (f"(seed) => {{ window.__rgHit = null; const instruction = ({task.setup})(seed); "
-            f"return {{instruction: String(instruction), boxes: ({BOXES_JS})(({task.targets})()), "
-            f"elements: ({ELEMENTS_JS if with_elements else '() => null'})()}}; }}")
+            f"return {{instruction: String(instruction), {_targets_js(task, with_elements)}}}; }}")
 
 
 def _after_click_js(task, with_elements: bool) -> str:
-    """One page call after a click at ``[x, y]``: what it hit (recorded by the page's mousedown
-    listener, then cleared; a disabled control gets no mousedown, so then the element at the
-    point), the task state, the target boxes (and the element list)."""
-    return (f"([x, y]) => {{ const e = window.__rgHit ? null : document.elementFromPoint(x, y); "
-            f"const hit = window.__rgHit || (e ? {{tag: e.tagName.toLowerCase(), id: e.id || '', "
-            f"text: (e.textContent || '').trim().slice(0, 40)}} : null); window.__rgHit = null; "
-            f"return {{hit, state: ({task.state})(), boxes: ({BOXES_JS})(({task.targets})()), "
-            f"elements: ({ELEMENTS_JS if with_elements else '() => null'})()}}; }}")
+    """One page call after a click at ``[x, y]``: what it hit (the mousedown target recorded by
+    the page's listener, then cleared; a disabled control gets no mousedown, so then the element
+    at the point), the task state, the target boxes (and the element list)."""
+    return (f"([x, y]) => {{ const hit = ({DESCRIBE_JS})(window.__rgHit || document.elementFromPoint(x, y)); "
+            f"window.__rgHit = null; return {{hit, state: ({task.state})(), {_targets_js(task, with_elements)}}}; }}")
 
 
 class BrowserEnv(gym.Env):

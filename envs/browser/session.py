@@ -18,11 +18,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # frame tick (about 16.7 ms of a 33 ms step, measured). With them a frame is drawn on demand; the
 # price is that a page animating with requestAnimationFrame redraws as fast as a core allows.
 UNLIMITED_FRAME_RATE_ARGS = ["--disable-frame-rate-limit", "--disable-gpu-vsync"]
-# Records what a click hit (the mousedown target, seen before any page handler can change the DOM);
-# the env reads and clears it in the same call that reads the task state.
-CLICK_RECORDER_JS = """window.addEventListener('mousedown', (ev) => { const e = ev.target;
-  window.__rgHit = e && e.tagName ? {tag: e.tagName.toLowerCase(), id: e.id || '',
-    text: (e.textContent || '').trim().slice(0, 40)} : null; }, true);"""
+# Records what a click hit: the mousedown target, kept even if a page handler then replaces it;
+# the env describes it and clears it in the same call that reads the task state.
+CLICK_RECORDER_JS = "window.addEventListener('mousedown', (ev) => { window.__rgHit = ev.target; }, true);"
 
 
 class BrowserProcess:
