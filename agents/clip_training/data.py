@@ -54,7 +54,7 @@ def humanoid_frames(n: int, seed: int, size: int = 224):
 
     import rewardgym  # noqa: F401  (registers the envs)
     from rewardgym.envs.mujoco.humanoid_poses import POSES, random_pose_qpos
-    from rewardgym.envs.mujoco.humanoid_tasks import TASKS
+    from rewardgym.envs.mujoco.humanoid_tasks import TASKS, satisfied
 
     env = gym.make("rewardgym/HumanoidPose-v0", render_mode="rgb_array", width=size, height=size)
     u = env.unwrapped
@@ -73,7 +73,7 @@ def humanoid_frames(n: int, seed: int, size: int = 224):
                 for _ in range(int(rng.integers(1, 30))):
                     u.do_simulation(rng.uniform(-0.4, 0.4, u.action_space.shape), u.frame_skip)
         m = u.task_metrics()
-        label = captions.humanoid_label({name: task.success(m) for name, task in TASKS.items()})
+        label = captions.humanoid_label(satisfied(m))
         if label == "other" and rng.random() < OTHER_DROP:  # keep the pose classes the majority
             continue
         out.append((u.render(), label, {name: task.reward(m)[0] for name, task in TASKS.items()}))
