@@ -32,33 +32,16 @@ import gymnasium as gym
 import numpy as np
 
 import rewardgym  # noqa: F401  (registers the envs)
+from rewardgym.envs.browser.session import descendants
 
 CHROMIUM = os.environ.get("REWARDGYM_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 # --- process-tree memory -------------------------------------------------------------------
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            kids.setdefault(ppid, []).append(int(name))
-    return kids
-
-
 def tree(pid: int) -> list[int]:
     """``pid`` and all its descendants."""
-    kids, out, todo = _children(), [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += kids.get(p, [])
-    return out
+    return [pid] + descendants(pid)
 
 
 def _field_kb(path: str, key: str) -> int:

@@ -81,7 +81,7 @@ class BrowserProcess:
         """Process id of this process's Chromium (the browser process, not its renderers)."""
         if self.browser is None:
             return None
-        for pid in _descendants(os.getpid()):
+        for pid in descendants(os.getpid()):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     argv = f.read().split(b"\0")
@@ -92,7 +92,7 @@ class BrowserProcess:
         return None
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     """Process ids below ``root``, read from /proc (Linux)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
