@@ -33,16 +33,11 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .rendering import camera_id  # noqa: E402
+from .rendering import camera_id, check_size  # noqa: E402
 
 __all__ = ["intrinsics", "extrinsics", "project", "backproject", "camera_pose"]
 
 _MJ_TO_CV = np.diag([1.0, -1.0, -1.0])  # MuJoCo camera axes (x right, y up, looks -z) -> OpenCV
-
-
-def _check_size(width: int, height: int) -> None:
-    if width <= 0 or height <= 0:
-        raise ValueError(f"width and height must be positive, got {width}x{height}")
 
 
 def _model_camera(model: mujoco.MjModel, camera) -> int:
@@ -81,7 +76,7 @@ def camera_pose(model: mujoco.MjModel, data: mujoco.MjData, camera) -> tuple[np.
 def intrinsics(model: mujoco.MjModel, camera, width: int, height: int) -> np.ndarray:
     """3x3 matrix K of the camera at ``width`` x ``height`` pixels (square pixels, principal
     point at the image centre, focal length from the vertical field of view)."""
-    _check_size(width, height)
+    check_size(width, height)
     if isinstance(camera, mujoco.MjvCamera):
         fovy = float(model.vis.global_.fovy)
     else:

@@ -71,12 +71,11 @@ from gymnasium.envs.mujoco.humanoid_v5 import HumanoidEnv  # noqa: E402
 
 from .humanoid_poses import pose_qpos  # noqa: E402
 from .humanoid_tasks import TASKS, _ids, measure, satisfied  # noqa: E402
-from .rendering import FastRenderer, FreeCamera  # noqa: E402
+from .rendering import FastRenderer, FreeCamera, check_env_args  # noqa: E402
 
 __doc__ += "\n## Success tests\n| task | test |\n|---|---|\n" + "\n".join(
     f"| {t.name} | {t.description} |" for t in TASKS.values())
 
-OBS_TYPES = ("state", "pixels", "state+pixels")
 FLOOR_RGBA = (0.55, 0.62, 0.55, 1.0)
 
 
@@ -88,14 +87,7 @@ class HumanoidPoseEnv(HumanoidEnv):
                  width: int = 224, height: int = 224, camera_distance: float = 3.2, camera_azimuth: float = 90.0,
                  camera_elevation: float = -10.0, camera_height: float = 0.9, shadows: bool = False,
                  reflections: bool = False, skybox: bool = False, reset_noise_scale: float = 1e-2, **kwargs):
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
-        if obs_type not in OBS_TYPES:
-            raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        if width <= 0 or height <= 0:
-            raise ValueError(f"width and height must be positive, got {width}x{height}")
+        check_env_args(task, TASKS, obs_type, render_mode, width, height)
         super().__init__(terminate_when_unhealthy=False, reset_noise_scale=reset_noise_scale, width=width,
                          height=height, **kwargs)
         self.render_mode = render_mode  # rendering is ours (FastRenderer), not MujocoRenderer's

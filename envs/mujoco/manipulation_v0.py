@@ -102,8 +102,8 @@ import numpy as np  # noqa: E402
 from gymnasium import spaces  # noqa: E402
 
 from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, button_top  # noqa: E402
+from .rendering import check_env_args  # noqa: E402
 
-OBS_TYPES = ("state", "pixels", "state+pixels")
 CAMERAS = ("front", "top", "side")  # fixed cameras of the scene: oblique front, top-down, side
 WORKSPACE_LO = np.array([-0.3, -0.3, -0.16])  # joint offsets of the gripper
 WORKSPACE_HI = np.array([0.3, 0.3, 0.25])
@@ -122,16 +122,9 @@ class ManipulationEnv(gym.Env):
     def __init__(self, task: str = "reach", obs_type: str = "state", render_mode: str | None = None,
                  width: int = 224, height: int = 224, camera: str = "front", frame_skip: int = 10,
                  action_scale: float = 0.04):
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
-        if obs_type not in OBS_TYPES:
-            raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        check_env_args(task, TASKS, obs_type, render_mode, width, height)
         if frame_skip < 1 or not np.isfinite(action_scale) or action_scale <= 0:
             raise ValueError(f"frame_skip must be >= 1 and action_scale > 0, got {frame_skip}, {action_scale}")
-        if width <= 0 or height <= 0:
-            raise ValueError(f"width and height must be positive, got {width}x{height}")
         if camera not in CAMERAS:
             raise ValueError(f"camera must be one of {CAMERAS}, got {camera!r}")
         self.task = TASKS[task]
