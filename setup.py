@@ -1,7 +1,8 @@
 """Maps the repository's top-level folders into the one ``rewardgym`` import namespace.
 
 ``envs/`` -> ``rewardgym.envs``, ``reward_wrappers/`` -> ``rewardgym.reward_wrappers``,
-``agents/`` -> ``rewardgym.agents``; ``conf/`` and ``assets/`` ship as package data
+``agents/`` -> ``rewardgym.agents``, ``reward_quality/`` -> ``rewardgym.reward_quality``,
+``clip_training/`` -> ``rewardgym.clip_training``; ``conf/`` and ``assets/`` ship as package data
 (``rewardgym.conf``, ``rewardgym.assets``). Works for ``pip install -e .`` and wheels.
 """
 from pathlib import Path
@@ -14,6 +15,8 @@ ROOTS = {
     "rewardgym.envs": "envs",
     "rewardgym.reward_wrappers": "reward_wrappers",
     "rewardgym.agents": "agents",
+    "rewardgym.reward_quality": "reward_quality",
+    "rewardgym.clip_training": "clip_training",
     "rewardgym.conf": "conf",
     "rewardgym.assets": "assets",
 }

@@ -22,7 +22,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from .cli_errors import exit_on_bad_overrides
+from rewardgym.cli import exit_on_bad_overrides
 
 
 def choose_policy(observation_space, requested: str = "auto") -> str:

@@ -26,14 +26,11 @@ Example:
 """
 from __future__ import annotations
 
-import os
+import mujoco
+import numpy as np
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .rendering import camera_id, check_size  # noqa: E402
+from .checks import check_size
+from .rendering import camera_id
 
 __all__ = ["intrinsics", "extrinsics", "project", "backproject", "camera_pose"]
 

@@ -60,18 +60,15 @@ kneeling" vs "a humanoid robot"), also in ``conf/env/humanoid_<task>.yaml``.
 """
 from __future__ import annotations
 
-import os
+import mujoco
+import numpy as np
+from gymnasium import spaces
+from gymnasium.envs.mujoco.humanoid_v5 import HumanoidEnv
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-from gymnasium import spaces  # noqa: E402
-from gymnasium.envs.mujoco.humanoid_v5 import HumanoidEnv  # noqa: E402
-
-from .humanoid_poses import pose_qpos  # noqa: E402
-from .humanoid_tasks import TASKS, _ids, measure, satisfied  # noqa: E402
-from .rendering import FastRenderer, FreeCamera, check_env_args  # noqa: E402
+from .humanoid_poses import pose_qpos
+from .humanoid_tasks import TASKS, _ids, measure, satisfied
+from .checks import check_env_args
+from .rendering import FastRenderer, FreeCamera
 
 __doc__ += "\n## Success tests\n| task | test |\n|---|---|\n" + "\n".join(
     f"| {t.name} | {t.description} |" for t in TASKS.values())

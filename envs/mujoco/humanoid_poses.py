@@ -25,12 +25,8 @@ max), positive backward (+20); ``*_hip_x`` negative spreads the leg outward (-25
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported: offscreen rendering
-
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
+import mujoco
+import numpy as np
 
 # Named reference poses: joint angles in degrees by joint name (joints not named stay at 0).
 # "pitch" rotates the whole body about the world y axis (+90 face-down towards +x... -90 lies on

@@ -8,50 +8,14 @@ encode the same conditions with soft margins, so it is 1 where the test passes.
 """
 from __future__ import annotations
 
-import os
+import math
+from dataclasses import dataclass, field
+from typing import Callable
 
-os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported: offscreen rendering
+import mujoco
+import numpy as np
 
-import math  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Callable  # noqa: E402
-
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-
-# value of a tolerance term at distance ``margin`` outside its bounds (as dm_control's default)
-VALUE_AT_MARGIN = 0.1
-_GAUSS = math.sqrt(-2.0 * math.log(VALUE_AT_MARGIN))
-_EXP = -math.log(VALUE_AT_MARGIN)
-
-
-def tolerance(x: float, lower: float = -math.inf, upper: float = math.inf, margin: float = 0.2,
-              shape: str = "exponential") -> float:
-    """Bounded reward term in [0, 1] (the idea of dm_control's ``rewards.tolerance``).
-
-    1 for ``lower <= x <= upper``; outside, a fall-off in the distance ``d`` to the nearest bound
-    that equals ``VALUE_AT_MARGIN`` at ``d = margin``:
-
-    * ``"exponential"`` (default): ``exp(-ln(1/v) d / margin)``. It has a slope at the bound, so a
-      policy that stays just outside the success region loses reward it can see.
-    * ``"gaussian"``: ``exp(-1/2 (s d / margin)^2)``, flat at the bound. Measured here: a PPO
-      "stand" policy earned 99.97 of 100 with the head at 1.37 m against a 1.40 m bound, i.e.
-      almost full reward while failing the test; hence the default above.
-
-    >>> tolerance(0.5, lower=0.0, upper=1.0), round(tolerance(1.2, upper=1.0, margin=0.2), 3)
-    (1.0, 0.1)
-    >>> round(tolerance(1.2, upper=1.0, margin=0.2, shape="gaussian"), 3)
-    0.1
-    """
-    if lower <= x <= upper:
-        return 1.0
-    d = (lower - x if x < lower else x - upper) / margin
-    if shape == "exponential":
-        return math.exp(-_EXP * d)
-    if shape == "gaussian":
-        return math.exp(-0.5 * (d * _GAUSS) ** 2)
-    raise ValueError(f"tolerance shape must be 'exponential' or 'gaussian', got {shape!r}")
-
+from .tolerance import tolerance
 
 BODIES = ("torso", "pelvis", "left_shin", "right_shin")
 GEOMS = ("head", "left_foot", "right_foot", "left_hand", "right_hand")
@@ -137,7 +101,7 @@ class PoseTask:
 
 
 def _t(x, lo=-math.inf, hi=math.inf, margin=0.2) -> float:
-    return tolerance(x, lower=lo, upper=hi, margin=margin)
+    return tolerance(x, lower=lo, upper=hi, margin=margin, sigmoid="exponential")
 
 
 BASE = ("a humanoid robot",)

@@ -90,19 +90,16 @@ Example:
 """
 from __future__ import annotations
 
-import os
 from importlib import resources
 from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium import spaces
 
-import gymnasium as gym  # noqa: E402
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-from gymnasium import spaces  # noqa: E402
-
-from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, button_top  # noqa: E402
-from .rendering import check_env_args  # noqa: E402
+from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, button_top
+from .checks import check_env_args
 
 CAMERAS = ("front", "top", "side")  # fixed cameras of the scene: oblique front, top-down, side
 WORKSPACE_LO = np.array([-0.3, -0.3, -0.16])  # joint offsets of the gripper

@@ -21,33 +21,14 @@ Example:
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import mujoco
+import numpy as np
 
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
+from .checks import check_size
 
-__all__ = ["FastRenderer", "FreeCamera", "camera_id", "check_env_args", "check_size", "OBS_TYPES"]
-
-OBS_TYPES = ("state", "pixels", "state+pixels")
-
-
-def check_size(width: int, height: int) -> None:
-    if width <= 0 or height <= 0:
-        raise ValueError(f"width and height must be positive, got {width}x{height}")
-
-
-def check_env_args(task: str, tasks, obs_type: str, render_mode: str | None, width: int, height: int) -> None:
-    """The argument checks rewardgym's MuJoCo envs share; each raises ``ValueError`` naming the value."""
-    if task not in tasks:
-        raise ValueError(f"unknown task {task!r}; choose one of {sorted(tasks)}")
-    if obs_type not in OBS_TYPES:
-        raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
-    if render_mode not in (None, "rgb_array"):
-        raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-    check_size(width, height)
+__all__ = ["FastRenderer", "FreeCamera", "camera_id"]
 
 
 @dataclass(frozen=True)

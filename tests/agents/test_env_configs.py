@@ -6,7 +6,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 import rewardgym  # noqa: F401
-from rewardgym.agents.cli_errors import group_choices
+from rewardgym.cli import group_choices
 from rewardgym.agents.env_factory import make_env
 
 ENV_CONFIGS = group_choices("env")

@@ -127,19 +127,21 @@ def test_reward_is_product_of_terms_and_full_exactly_on_success():
 
 
 def test_tolerance_shapes():
-    from rewardgym.envs.mujoco.humanoid_tasks import tolerance
+    from rewardgym.envs.mujoco.tolerance import tolerance
 
-    for shape in ("exponential", "gaussian"):
-        assert tolerance(1.0, lower=0.5, upper=1.5, shape=shape) == 1.0
-        assert tolerance(0.3, lower=0.5, margin=0.2, shape=shape) == pytest.approx(0.1)
+    for shape in ("exponential", "gaussian", "linear"):
+        assert tolerance(1.0, lower=0.5, upper=1.5, sigmoid=shape) == 1.0
+        assert tolerance(0.3, lower=0.5, margin=0.2, sigmoid=shape) == pytest.approx(0.1)
         xs = [1.5 + d for d in (0.0, 0.01, 0.1, 0.5, 2.0)]
-        vals = [tolerance(x, upper=1.5, margin=0.3, shape=shape) for x in xs]
-        assert vals == sorted(vals, reverse=True) and vals[-1] > 0
+        vals = [tolerance(x, upper=1.5, margin=0.3, sigmoid=shape) for x in xs]
+        assert vals == sorted(vals, reverse=True)
+        # the scalar path and the array path agree
+        np.testing.assert_allclose(tolerance(np.array(xs), upper=1.5, margin=0.3, sigmoid=shape), vals, rtol=1e-12)
     # exponential: a 1 cm miss is visible in the reward; a gaussian is flat at the bound
-    assert tolerance(1.51, upper=1.5, margin=0.5) < 0.96
-    assert tolerance(1.51, upper=1.5, margin=0.5, shape="gaussian") > 0.999
+    assert tolerance(1.51, upper=1.5, margin=0.5, sigmoid="exponential") < 0.96
+    assert tolerance(1.51, upper=1.5, margin=0.5, sigmoid="gaussian") > 0.999
     with pytest.raises(ValueError, match="'cubic'"):
-        tolerance(2.0, upper=1.0, shape="cubic")
+        tolerance(2.0, upper=1.0, sigmoid="cubic")
 
 
 def test_satisfied_tasks_and_set_pose_and_reset_from_qpos():

@@ -1,17 +1,13 @@
 """The keypoint reward on a plain Gymnasium MuJoCo env: Reacher-v5 (no named camera: its
 renderer's free camera), fingertip tracked toward the target."""
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import gymnasium as gym  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
+import gymnasium as gym
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
 
 mujoco = pytest.importorskip("mujoco")
 
-from rewardgym.reward_wrappers.keypoint import KeypointReward  # noqa: E402
+from rewardgym.reward_wrappers.keypoint import KeypointReward
 
 W = H = 240
 

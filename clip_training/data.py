@@ -23,16 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from . import captions  # noqa: E402
+from . import captions
 
 TEST_SEED_OFFSET = 1_000_003
 OTHER_DROP = 0.5  # fraction of unlabelled ("other") humanoid states skipped

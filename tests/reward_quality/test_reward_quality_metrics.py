@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rewardgym.agents.reward_quality import metrics as M
+from rewardgym.reward_quality import metrics as M
 
 GAMMA = 0.9
 N_STATES, N_ACTIONS = 40, 5

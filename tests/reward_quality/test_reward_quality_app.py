@@ -6,13 +6,14 @@ import sys
 import numpy as np
 import pytest
 
-from rewardgym.agents.reward_quality import hacking, sweep
+from rewardgym.reward_quality import hacking, sweep
 
 try:  # import before any test renders with EGL: torch's triton import can crash after MuJoCo's EGL context
     import open_clip  # noqa: F401
 except ImportError:
     open_clip = None
-from rewardgym.agents.reward_quality.rollouts import expert_for, make_policies
+from rewardgym.envs.experts import expert_for
+from rewardgym.reward_quality.rollouts import make_policies
 
 WRAPPERS = '''
 import gymnasium as gym
@@ -31,7 +32,7 @@ def _run(overrides, out_dir, tmp_path, monkeypatch):
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
-    from rewardgym.agents.reward_quality.app import run
+    from rewardgym.reward_quality.app import run
 
     (tmp_path / "rq_wrappers.py").write_text(WRAPPERS)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -131,7 +132,7 @@ def test_hacking_needs_logs(tmp_path):
 
 
 def test_cli_bad_input_exit_2(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "rewardgym.agents.reward_quality.app", "reward=magic"],
+    out = subprocess.run([sys.executable, "-m", "rewardgym.reward_quality.app", "reward=magic"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "unknown reward 'magic'" in out.stderr
 

@@ -22,7 +22,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from rewardgym.agents.cli_errors import exit_on_bad_overrides
+from rewardgym.cli import exit_on_bad_overrides
 
 CONFIG = "eval_reward"
 

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("open_clip")
 pytest.importorskip("mujoco")
 
-from rewardgym.agents.clip_training import captions  # noqa: E402
+from rewardgym.clip_training import captions  # noqa: E402
 
 TINY_CONFIG = {"embed_dim": 32,
                "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "head_width": 32, "patch_size": 8},
@@ -48,7 +48,7 @@ def test_labels_come_from_ground_truth():
 
 
 def test_humanoid_frames_are_labelled_by_the_success_tests():
-    from rewardgym.agents.clip_training.data import humanoid_frames
+    from rewardgym.clip_training.data import humanoid_frames
 
     from rewardgym.envs.mujoco.humanoid_tasks import TASKS
 
@@ -62,7 +62,7 @@ def test_humanoid_frames_are_labelled_by_the_success_tests():
 
 def test_model_frames_match_the_clip_reward_preprocessing():
     torch = pytest.importorskip("torch")
-    from rewardgym.agents.clip_training.data import to_model_frames
+    from rewardgym.clip_training.data import to_model_frames
     from rewardgym.reward_wrappers.clip_models import ClipEncoder
 
     rng = np.random.default_rng(0)
@@ -75,7 +75,7 @@ def test_model_frames_match_the_clip_reward_preprocessing():
 
 
 def test_pipeline_end_to_end_and_loss_drops(tmp_path):
-    from rewardgym.agents.clip_training import data, train
+    from rewardgym.clip_training import data, train
 
     assert data.main(["--out", str(tmp_path / "d"), "--humanoid", "4", "--cartpole", "24", "--mountaincar", "24",
                       "--size", "32", "--test-fraction", "0.5", "--seed", "1"]) == 0
@@ -107,7 +107,7 @@ def test_pipeline_end_to_end_and_loss_drops(tmp_path):
 
 def test_graded_targets_rank_frames_by_reward_for_pose_captions():
     torch = pytest.importorskip("torch")
-    from rewardgym.agents.clip_training.train import label_aware_clip_loss
+    from rewardgym.clip_training.train import label_aware_clip_loss
 
     kneel, pole = captions.LABELS.index("kneel"), captions.LABELS.index("pole_upright")
     labels = torch.tensor([kneel, kneel, pole])
@@ -131,7 +131,7 @@ def test_graded_targets_rank_frames_by_reward_for_pose_captions():
 
 
 def test_bad_arguments_are_rejected(tmp_path):
-    from rewardgym.agents.clip_training import data, train
+    from rewardgym.clip_training import data, train
 
     with pytest.raises(SystemExit, match="--epochs"):
         train.main(["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--epochs", "0"])

@@ -4,7 +4,7 @@ Each step records the model reward (the reward wrapper's, or for a batched rewar
 the scorer's, called on the frames of all envs at once as ``wrap_vec_env`` would), the env's
 ground-truth reward (``info["env_reward"]``) and ``info["success"]``. The policies span failure
 to success: ``random`` (uniform actions), ``expert`` (where the task has one, see
-:func:`expert_for`), ``ppo`` (a saved ``rewardgym-train`` run) and noisy mixtures
+:func:`rewardgym.envs.experts.expert_for`), ``ppo`` (a saved ``rewardgym-train`` run) and noisy mixtures
 ``<policy>+noise<eps>`` (each step a uniform random action with probability ``eps``).
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from rewardgym.envs.experts import Policy, expert_for
 from rewardgym.reward_wrappers.base import INPUT_KEY, PENDING_KEY, is_batched
 
-Policy = Callable[[Any, Any, dict, np.random.Generator], np.ndarray]  # (env, obs, info, rng) -> action
 
 
 @dataclass
@@ -41,62 +41,6 @@ class Episode:
 # ------------------------------------------------------------------ policies
 def _random(env, obs, info, rng):
     return env.action_space.sample()
-
-
-def _manipulation_expert(env, obs, info, rng):
-    from rewardgym.envs.mujoco.experts import expert_action
-
-    return expert_action(env)
-
-
-def _click_target(env, obs, info, rng):
-    """GUI expert: a click (or the box itself) on the first target box the env reported."""
-    boxes = np.asarray(info.get("target_boxes", np.zeros((0, 4))), dtype=np.float64).reshape(-1, 4)
-    if len(boxes) == 0:
-        return env.action_space.sample()
-    box = boxes[0]
-    if env.action_space.shape == (4,):
-        return box.astype(np.float32)
-    return ((box[:2] + box[2:]) / 2.0).astype(np.float32)
-
-
-def _cartpole_expert(env, obs, info, rng):
-    return int(obs[2] + 0.5 * obs[3] > 0)
-
-
-def _mountain_car_expert(env, obs, info, rng):
-    return 2 if obs[1] >= 0 else 0
-
-
-def _hold_still(env, obs, info, rng):
-    return np.zeros(env.action_space.shape, dtype=env.action_space.dtype)
-
-
-def expert_for(env) -> tuple[Policy | None, dict | None]:
-    """``(policy, reset options)`` of the task's scripted expert, or ``(None, None)``.
-
-    * Manipulation-v0: ``envs.mujoco.experts.expert_action`` (privileged state).
-    * Browser-v0: click the centre of the first target box.
-    * HumanoidPose-v0: no controller exists; the expert *starts in the task's named pose*
-      (``reset(options={"pose": task})``) and applies zero torque, so it begins successful and
-      may sag or fall: its data covers success and near-success.
-    * CartPole-v1 / MountainCar-v0: textbook rules (push towards the pole's lean / with the
-      velocity).
-    """
-    base = env.unwrapped
-    name = type(base).__name__
-    spec_id = base.spec.id if base.spec is not None else ""
-    if hasattr(base, "grip_pos") and hasattr(base, "task"):
-        return _manipulation_expert, None
-    if "Browser" in spec_id or name == "BrowserEnv":
-        return _click_target, None
-    if hasattr(base, "set_pose") and hasattr(base, "task"):
-        return _hold_still, {"pose": base.task.name}
-    if spec_id.startswith("CartPole"):
-        return _cartpole_expert, None
-    if spec_id.startswith("MountainCar"):
-        return _mountain_car_expert, None
-    return None, None
 
 
 def ppo_policy(run_dir: str) -> Policy:

@@ -4,7 +4,7 @@
   among its domain's classes by cosine similarity to class prompts; accuracy per class (= per
   task) with (a) the env's own goal prompt of each class (the CLIP reward's prompt) and (b) the
   mean embedding of the class's held-out paraphrases (sentences never trained on).
-* :func:`reward_spearman` (``python -m rewardgym.agents.clip_training.evaluate``): the VLM-RM
+* :func:`reward_spearman` (``python -m rewardgym.clip_training.evaluate``): the VLM-RM
   reward of the model on frames of random-policy and scripted rollouts of each humanoid task,
   against the task's ground-truth dense reward: Spearman's rank correlation per task.
 """
@@ -91,7 +91,7 @@ def humanoid_rollout_frames(every: int = 5, steps: int = 100, seed: int = 12345,
 def reward_spearman(model: str | None = None, pretrained: str | None = None, alpha: float = 0.5,
                     every: int = 5, device: str = "cpu") -> dict:
     """Spearman rho (and p-value) of the VLM-RM reward vs each humanoid task's ground-truth reward,
-    with ``agents.reward_quality.metrics.reward_metrics`` (also Pearson and the ROC AUC of the
+    with ``rewardgym.reward_quality.metrics.reward_metrics`` (also Pearson and the ROC AUC of the
     reward for the task's success frames).
 
     The reward is computed through the CLIP reward's own loader and formula
@@ -99,7 +99,7 @@ def reward_spearman(model: str | None = None, pretrained: str | None = None, alp
     """
     from scipy.stats import spearmanr
 
-    from rewardgym.agents.reward_quality.metrics import reward_metrics
+    from rewardgym.reward_quality.metrics import reward_metrics
     from rewardgym.envs.mujoco.humanoid_tasks import TASKS
     from rewardgym.reward_wrappers.clip import vlmrm_reward
     from rewardgym.reward_wrappers.clip_models import load_clip
