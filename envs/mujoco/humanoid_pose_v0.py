@@ -68,6 +68,7 @@ from gymnasium.envs.mujoco.humanoid_v5 import HumanoidEnv
 from .humanoid_poses import pose_qpos
 from .humanoid_tasks import TASKS, _ids, measure, satisfied
 from .checks import check_env_args
+from .pickling import StatePickle
 from .rendering import FastRenderer, FreeCamera
 
 __doc__ += "\n## Success tests\n| task | test |\n|---|---|\n" + "\n".join(
@@ -76,7 +77,7 @@ __doc__ += "\n## Success tests\n| task | test |\n|---|---|\n" + "\n".join(
 FLOOR_RGBA = (0.55, 0.62, 0.55, 1.0)
 
 
-class HumanoidPoseEnv(HumanoidEnv):
+class HumanoidPoseEnv(StatePickle, HumanoidEnv):
     __doc__ = __doc__
     metadata = {"render_modes": ["rgb_array"], "render_fps": 67}  # 1 / (0.003 s * frame_skip 5)
 
@@ -106,6 +107,11 @@ class HumanoidPoseEnv(HumanoidEnv):
         pixels = spaces.Box(0, 255, (height, width, 3), np.uint8)
         self.observation_space = {"state": state, "pixels": pixels,
                                   "state+pixels": spaces.Dict({"state": state, "pixels": pixels})}[obs_type]
+        # pickled as our own arguments (not Humanoid-v5's) plus the physics state and RNG
+        StatePickle.__init__(self, task=task, obs_type=obs_type, render_mode=render_mode, width=width, height=height,
+                             camera_distance=camera_distance, camera_azimuth=camera_azimuth,
+                             camera_elevation=camera_elevation, camera_height=camera_height, shadows=shadows,
+                             reflections=reflections, skybox=skybox, reset_noise_scale=reset_noise_scale, **kwargs)
 
     # --- ground truth, usable on any state (e.g. to label rendered frames) ---
     def task_metrics(self) -> dict[str, float]:

@@ -100,6 +100,7 @@ from gymnasium import spaces
 
 from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, button_top
 from .checks import check_env_args
+from .pickling import StatePickle
 
 CAMERAS = ("front", "top", "side")  # fixed cameras of the scene: oblique front, top-down, side
 WORKSPACE_LO = np.array([-0.3, -0.3, -0.16])  # joint offsets of the gripper
@@ -112,9 +113,11 @@ def build_model(task: str) -> mujoco.MjModel:
     return mujoco.MjModel.from_xml_string(xml)
 
 
-class ManipulationEnv(gym.Env):
+class ManipulationEnv(StatePickle, gym.Env):
     __doc__ = __doc__
     metadata = {"render_modes": ["rgb_array"], "render_fps": 12}
+    pickled_model_fields = ("body_pos",)     # resets move the drawer, button and base cube bodies
+    pickled_attrs = ("_target", "_lift")
 
     def __init__(self, task: str = "reach", obs_type: str = "state", render_mode: str | None = None,
                  width: int = 224, height: int = 224, camera: str = "front", frame_skip: int = 10,
@@ -145,6 +148,8 @@ class ManipulationEnv(gym.Env):
         self._finger_qadr = m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, "finger_left")]
         self._target = np.zeros(3)
         self._lift = np.zeros(3)
+        StatePickle.__init__(self, task=task, obs_type=obs_type, render_mode=render_mode, width=width, height=height,
+                             camera=camera, frame_skip=frame_skip, action_scale=action_scale)
 
     # --- named state accessors (used by tasks, experts and keypoint rewards) ---------------
     @property

@@ -1,0 +1,69 @@
+"""Pickling and ``copy.deepcopy`` of rewardgym's MuJoCo envs: constructor arguments plus state.
+
+Gymnasium's MuJoCo envs pickle through ``gymnasium.utils.EzPickle``: the constructor's
+arguments are saved and a fresh env is built from them, so ``Humanoid-v5`` comes back as the
+same env but at ``time = 0``, with no RNG. :class:`StatePickle` does the same and then puts the
+state back, so a pickled or deep-copied env is the same task in the same state and continues
+exactly as the original would:
+
+* every field of ``MjData`` (``mujoco.mj_copyData``: ``qpos``, ``qvel``, ``time``, controls,
+  warm start, mocap bodies and the quantities derived from them, as they were);
+* the model fields an env changes at run time (``pickled_model_fields``, e.g. ``body_pos``
+  where a reset moves a fixed body);
+* the env's RNG (``np_random``), its spaces (with their RNGs), its ``spec``, and the Python
+  attributes named in ``pickled_attrs`` (e.g. a position target).
+
+Renderers (OpenGL contexts) are never carried: the copy makes its own on its first frame.
+
+Example:
+    >>> import copy, gymnasium as gym, numpy as np, rewardgym
+    >>> env = gym.make("rewardgym/Manipulation-v0", task="push")
+    >>> _ = env.reset(seed=0); _ = env.step(np.ones(4))
+    >>> twin = copy.deepcopy(env)
+    >>> twin.unwrapped.task.name, twin.unwrapped.data.time == env.unwrapped.data.time
+    ('push', True)
+    >>> bool(np.array_equal(twin.step(np.ones(4))[0], env.step(np.ones(4))[0]))
+    True
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import mujoco
+import numpy as np
+from gymnasium.utils import EzPickle
+
+__all__ = ["StatePickle"]
+
+
+class StatePickle(EzPickle):
+    """Mixin for an env with ``model``/``data``: call ``StatePickle.__init__(self, **ctor_kwargs)``
+    at the end of the env's ``__init__`` (after any base class that calls ``EzPickle.__init__``)."""
+
+    pickled_model_fields: tuple[str, ...] = ()   # MjModel arrays the env changes after __init__
+    pickled_attrs: tuple[str, ...] = ()          # Python attributes of the env's own state
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()  # the constructor's arguments
+        state.update(
+            mjdata=self.data,
+            model_fields={name: getattr(self.model, name).copy() for name in self.pickled_model_fields},
+            attrs={name: getattr(self, name) for name in self.pickled_attrs},
+            np_random=self._np_random,
+            np_random_seed=getattr(self, "_np_random_seed", None),
+            spaces=(self.action_space, self.observation_space),
+            spec=self.spec,
+        )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)  # builds a fresh env from the constructor's arguments
+        for name, value in state["model_fields"].items():
+            getattr(self.model, name)[...] = value
+        mujoco.mj_copyData(self.data, self.model, state["mjdata"])
+        for name, value in state["attrs"].items():
+            setattr(self, name, value.copy() if isinstance(value, np.ndarray) else value)
+        self._np_random, self._np_random_seed = state["np_random"], state["np_random_seed"]
+        self.action_space, self.observation_space = state["spaces"]
+        if state["spec"] is not None:
+            self.spec = state["spec"]
