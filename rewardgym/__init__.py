@@ -8,13 +8,24 @@ no MuJoCo, torch or Playwright is imported until an environment or reward is bui
 >>> gym.register_envs(rewardgym)
 >>> "rewardgym/HumanoidPose-v0" in gym.registry
 True
+
+Every task also has an id of its own, for tools that take nothing but an id string (CleanRL's
+``--env-id``, RL Zoo's ``--env``, RLlib): ``rewardgym/<Family><Task>-v0``, where ``<Family>`` is
+``Humanoid``, ``Manipulation`` or ``Browser`` and ``<Task>`` is the task name in CamelCase
+(words split at ``_``, ``-`` and ``/``). ``gym.make("rewardgym/HumanoidKneel-v0")`` is
+``gym.make("rewardgym/HumanoidPose-v0", task="kneel")``, with the same time limit:
+
+>>> task_env_id("rewardgym/Browser-v0", "miniwob/click-test-2")
+'rewardgym/BrowserMiniwobClickTest2-v0'
+>>> gym.spec("rewardgym/ManipulationPickPlace-v0").kwargs
+{'task': 'pick_place'}
 """
 from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "register_envs", "ENV_IDS"]
+__all__ = ["__version__", "register_envs", "task_env_id", "ENV_IDS", "TASK_ENV_IDS"]
 
 # id -> (entry point, registration keyword arguments). Entry points are strings so that
 # registering imports nothing heavy. Each family keeps to its own block.
@@ -38,12 +49,47 @@ _ENVS: dict[str, tuple[str, dict]] = {
 
 ENV_IDS: tuple[str, ...] = tuple(_ENVS)
 
+# family id -> (prefix of its per-task ids, its task names). Literal copies of the task tables
+# (humanoid_tasks.TASKS, manipulation_tasks.TASKS, browser tasks.OWN_TASKS + "miniwob/" +
+# MINIWOB_TASKS) so that registering imports none of them; tests/test_registration.py checks
+# that they match.
+_TASKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rewardgym/HumanoidPose-v0": ("Humanoid", (
+        "stand", "kneel", "sit", "lotus", "splits", "arms_raised", "lie_down", "one_leg")),
+    "rewardgym/Manipulation-v0": ("Manipulation", (
+        "reach", "push", "pick_place", "stack", "drawer_open", "button_press")),
+    "rewardgym/Browser-v0": ("Browser", (
+        "click-button", "click-shape", "click-red", "click-checkbox", "click-link", "click-icon",
+        "click-scroll-item", "miniwob/click-test", "miniwob/click-test-2", "miniwob/click-test-transfer",
+        "miniwob/click-button", "miniwob/click-link", "miniwob/click-dialog-2", "miniwob/focus-text",
+        "miniwob/focus-text-2", "miniwob/click-color", "miniwob/click-tab")),
+}
+
+
+def task_env_id(family_id: str, task: str) -> str:
+    """The id of one task of a family: ``rewardgym/<Family><Task>-v0`` (see the module doc)."""
+    if family_id not in _TASKS:
+        raise ValueError(f"unknown env family {family_id!r}; choose one of {sorted(_TASKS)}")
+    prefix, _ = _TASKS[family_id]
+    words = task.replace("/", " ").replace("-", " ").replace("_", " ").split()
+    version = family_id.rsplit("-", 1)[1]
+    return f"rewardgym/{prefix}{''.join(w[:1].upper() + w[1:] for w in words)}-{version}"
+
+
+# per-task id -> (family id, task name)
+TASK_ENV_IDS: dict[str, tuple[str, str]] = {
+    task_env_id(family, task): (family, task) for family, (_, tasks) in _TASKS.items() for task in tasks}
+
 
 def register_envs() -> None:
-    """Register every rewardgym environment (idempotent; done on import)."""
+    """Register every rewardgym environment: each family and each task (idempotent; done on import)."""
     for env_id, (entry_point, kwargs) in _ENVS.items():
         if env_id not in registry:
             register(id=env_id, entry_point=entry_point, **kwargs)
+    for env_id, (family, task) in TASK_ENV_IDS.items():
+        if env_id not in registry:
+            entry_point, kwargs = _ENVS[family]
+            register(id=env_id, entry_point=entry_point, kwargs={"task": task}, **kwargs)
 
 
 register_envs()
