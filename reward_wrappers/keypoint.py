@@ -143,38 +143,86 @@ def make_proposer(proposer: str, task: str = "default", **kwargs):
     raise ValueError(f"proposer must be 'ground_truth', 'file' or 'vlm', got {proposer!r}")
 
 
+def resolve_plan(env, waypoints: Sequence[str] | None = None, grasp: str | None | bool = None,
+                 tracked: str | None = None, camera: str | None = None) -> dict:
+    """The keypoint plan of ``env``: each argument given wins, each None is read from
+    ``env.unwrapped.keypoint_plan`` (rewardgym's Manipulation-v0 has one per task).
+
+    ``grasp=False`` means "no grasp stage" even where the env's plan has one. Without a plan,
+    ``waypoints`` and ``tracked`` must be given (``ValueError`` names the missing ones); ``grasp``
+    is then none and ``camera`` the env's ``camera_name`` (or a Gymnasium env's free camera).
+
+    Returns:
+        ``{"waypoints": [...], "grasp": str | None, "tracked": str, "camera": str | None}``.
+    """
+    plan = getattr(env.unwrapped, "keypoint_plan", None)
+    given = {"waypoints": waypoints, "grasp": grasp, "tracked": tracked, "camera": camera}
+    out = {k: (getattr(plan, k) if v is None and plan is not None else v) for k, v in given.items()}
+    missing = [k for k in ("waypoints", "tracked") if out[k] is None]
+    if missing:
+        name = env.unwrapped.spec.id if env.unwrapped.spec else type(env.unwrapped).__name__
+        raise ValueError(f"keypoint reward needs {' and '.join(missing)}: {name} has no keypoint_plan; pass "
+                         + ", ".join(f"{k}=..." for k in missing))
+    if isinstance(out["waypoints"], str) or len(out["waypoints"]) == 0:
+        raise ValueError(f"waypoints must be a non-empty list of point names, got {out['waypoints']!r}")
+    if out["grasp"] is False:
+        out["grasp"] = None
+    elif out["grasp"] is not None and not isinstance(out["grasp"], str):
+        raise ValueError(f"grasp must be a point name, None (the env's plan) or False (no grasp), got {out['grasp']!r}")
+    out["waypoints"] = list(out["waypoints"])
+    return out
+
+
 class KeypointReward(RewardWrapper):
     """Dense KAGI reward from keypoints proposed on each episode's first frame.
 
+    The plan (``waypoints``, ``grasp``, ``tracked``, ``camera``) is the env's own by default:
+    each of them left None is read from ``env.unwrapped.keypoint_plan`` (see
+    :func:`resolve_plan`); an argument given overrides that one fact.
+
+    Example:
+        >>> import gymnasium as gym, rewardgym
+        >>> env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="push"))
+        >>> env.spec_kp.grasp, env.spec_kp.waypoints, env.spec_kp.camera
+        ('object', ['goal'], 'front')
+
     Args:
         env: a MuJoCo env exposing ``model``/``data`` (and ideally ``keypoints()``,
-            ``camera_name``, ``width``, ``height`` as rewardgym's Manipulation-v0 does).
-        waypoints: ordered names of the target points (projected by the ground-truth proposer).
-        grasp: name of the point to grasp first, or None.
-        tracked: name of the gripper point.
+            ``camera_name``, ``width``, ``height``, ``keypoint_plan`` and ``instruction`` as
+            rewardgym's Manipulation-v0 does).
+        waypoints: ordered names of the target points (projected by the ground-truth proposer);
+            None: the env's plan.
+        grasp: name of the point to grasp first; None: the env's plan (no grasp without one);
+            False: no grasp stage.
+        tracked: name of the gripper point; None: the env's plan.
         proposer: "ground_truth", "file" or "vlm"; ``proposer_kwargs`` go to it.
+        camera: the named camera whose pixels are measured; None: the env's plan, else the
+            env's ``camera_name``, else a Gymnasium MuJoCo env's free camera.
         radius: pixel distance that completes a stage.
         moved_radius: the grasp stage also completes once the grasped point has moved this many
             pixels from its position at reset (``None``: the same as ``radius``; ``inf``: never).
         success_override: reward 1 when ``info["success"]`` (KAGI's sparse override).
+        instruction: the task in words for a VLM proposer; "": the env's ``instruction``.
+
+    Raises:
+        ValueError: no plan on the env and no ``waypoints``/``tracked`` given (the message names
+            them), empty waypoints, ``radius``/``moved_radius`` not > 0, an unknown proposer.
     """
 
-    def __init__(self, env, waypoints: Sequence[str], grasp: str | None = None, tracked: str = "gripper",
-                 proposer: str = "ground_truth", proposer_kwargs: dict | None = None, camera: str | None = None,
-                 width: int | None = None, height: int | None = None, radius: float = 6.0,
+    def __init__(self, env, waypoints: Sequence[str] | None = None, grasp: str | None | bool = None,
+                 tracked: str | None = None, proposer: str = "ground_truth", proposer_kwargs: dict | None = None,
+                 camera: str | None = None, width: int | None = None, height: int | None = None, radius: float = 6.0,
                  moved_radius: float | None = None, success_override: bool = True, instruction: str = ""):
-        if isinstance(waypoints, str) or len(waypoints) == 0:
-            raise ValueError(f"waypoints must be a non-empty list of point names, got {waypoints!r}")
+        plan = resolve_plan(env, waypoints, grasp, tracked, camera)
         if not radius > 0:
             raise ValueError(f"radius must be > 0 pixels, got {radius}")
         if moved_radius is not None and not moved_radius > 0:
             raise ValueError(f"moved_radius must be > 0 pixels or None, got {moved_radius}")
-        super().__init__(env, waypoints=list(waypoints), grasp=grasp, tracked=tracked, proposer=proposer,
+        super().__init__(env, waypoints=waypoints, grasp=grasp, tracked=tracked, proposer=proposer,
                          proposer_kwargs=proposer_kwargs, camera=camera, width=width, height=height, radius=radius,
                          moved_radius=moved_radius, success_override=success_override, instruction=instruction)
-        self.spec_kp = KeypointSpec(tracked, grasp, list(waypoints), camera,
-                                    instruction or getattr(getattr(env.unwrapped, "task", None), "instruction", ""),
-                                    width, height)
+        self.spec_kp = KeypointSpec(plan["tracked"], plan["grasp"], plan["waypoints"], plan["camera"],
+                                    instruction or getattr(env.unwrapped, "instruction", ""), width, height)
         task = getattr(getattr(env.unwrapped, "task", None), "name", None) or getattr(env.unwrapped, "task_name", None)
         self.proposer = make_proposer(proposer, task=str(task or "default"), **dict(proposer_kwargs or {}))
         self.radius, self.success_override = float(radius), bool(success_override)

@@ -39,9 +39,12 @@ episode (a kneeling or lying humanoid is low); the time limit (100 steps = 1.5 s
 ...), ``satisfied_tasks()`` (which tasks' tests hold) and ``set_pose(qpos)`` (zero velocity,
 ``mj_forward``) label any state, e.g. frames rendered for training a reward model.
 
-## Prompts
-``env.unwrapped.goal_prompts`` / ``baseline_prompts`` (VLM-RM style, e.g. "a humanoid robot
-kneeling" vs "a humanoid robot"), also in ``conf/env/humanoid_<task>.yaml``.
+## Prompts (task facts)
+``env.unwrapped.goal_prompts`` / ``baseline_prompts``: lists of VLM-RM sentences, e.g. ["a
+humanoid robot kneeling"] vs ["a humanoid robot"] (each task's goal prompt is in the table at
+the end of this docstring). They are written once, in ``humanoid_tasks.TASKS``; ``reward=clip``
+and the bundled CLIP's captions read them from there, and a Hydra env YAML may override them
+(``prompts: {goal: [...], baseline: [...]}``) but need not repeat them.
 
 ## Arguments
 | name | default | meaning |
@@ -71,8 +74,8 @@ from .checks import check_env_args
 from .pickling import StatePickle
 from .rendering import FastRenderer, FreeCamera
 
-__doc__ += "\n## Success tests\n| task | test |\n|---|---|\n" + "\n".join(
-    f"| {t.name} | {t.description} |" for t in TASKS.values())
+__doc__ += "\n## Success tests and goal prompts\n| task | test | goal prompt |\n|---|---|---|\n" + "\n".join(
+    f"| {t.name} | {t.description} | {'; '.join(t.goal_prompts)} |" for t in TASKS.values())
 
 FLOOR_RGBA = (0.55, 0.62, 0.55, 1.0)
 

@@ -4,6 +4,11 @@ Every position is in metres in the world frame; the table top is at z = ``TABLE_
 names the keypoints it exposes and, for keypoint rewards (KAGI), which keypoint the gripper
 must reach first (``grasp_keypoint``; None when nothing is grasped) and the ordered
 ``waypoints`` the tracked point must then pass through.
+
+This table is the one place a task's facts are written: its instruction, its VLM-RM goal and
+baseline prompts and its keypoint plan. The env exposes them (``env.unwrapped.instruction``,
+``goal_prompts``, ``baseline_prompts``, ``keypoint_plan``); rewards and configs read them from
+there, and a Hydra YAML only overrides.
 """
 from __future__ import annotations
 
@@ -52,6 +57,26 @@ BASE_CUBE_XML = """
       <geom name="base_cube" type="box" size="{c} {c} {c}" rgba="0.15 0.4 0.85 1"/></body>"""
 
 
+BASELINE_PROMPTS = ("a robot gripper above a table",)  # VLM-RM baseline: the scene without the task done
+
+
+@dataclass(frozen=True)
+class KeypointPlan:
+    """What a keypoint reward (KAGI) tracks on a task, through which points, seen by which camera.
+
+    Attributes:
+        camera: the scene camera whose pixels the keypoints are measured in.
+        tracked: the gripper's keypoint (it carries the object after the grasp).
+        grasp: the keypoint to reach first, or None when nothing is grasped.
+        waypoints: the keypoints the tracked point must then pass through, in order.
+    """
+
+    camera: str
+    tracked: str
+    grasp: str | None
+    waypoints: tuple[str, ...]
+
+
 @dataclass
 class Task:
     """One manipulation task. ``env`` below is a ``ManipulationEnv``."""
@@ -65,6 +90,13 @@ class Task:
     success: Callable = field(repr=False)     # env -> bool
     reward: Callable = field(repr=False)      # env -> (reward in [0, 1], terms)
     keypoint_names: tuple[str, ...] = ("gripper",)
+    goal_prompts: tuple[str, ...] = ()        # VLM-RM goal sentences: the scene with the task done
+    baseline_prompts: tuple[str, ...] = BASELINE_PROMPTS
+    tracked_keypoint: str = "gripper"         # what the gripper's position is called in ``keypoints()``
+
+    def keypoint_plan(self, camera: str) -> KeypointPlan:
+        """The task's keypoint plan measured in ``camera``'s pixels."""
+        return KeypointPlan(camera, self.tracked_keypoint, self.grasp_keypoint, tuple(self.waypoints))
 
 
 def _xy(rng, lo=-0.15, hi=0.15):
@@ -156,22 +188,24 @@ def _button_reward(env):
 TASKS: dict[str, Task] = {
     "reach": Task("reach", "move the gripper to the green ball", GOAL_XML, None, ["goal"],
                   _reach_reset, lambda e: _dist(e.grip_pos, e.body_pos("goal")) < REACH_RADIUS, _reach_reward,
-                  ("gripper", "goal")),
+                  ("gripper", "goal"), goal_prompts=("a robot gripper at the green ball",)),
     "push": Task("push", "push the red cube onto the green pad", OBJECT_XML + TARGET_PAD_XML, "object", ["goal"],
                  lambda e, r: _cube_reset(e, r, 0.0),
                  lambda e: _dist(e.body_pos("object")[:2], e.body_pos("goal")[:2]) < 0.04,
-                 lambda e: _object_to_goal_reward(e, xy_only=True), ("gripper", "object", "goal")),
+                 lambda e: _object_to_goal_reward(e, xy_only=True), ("gripper", "object", "goal"),
+                 goal_prompts=("a red cube on the green pad",)),
     "pick_place": Task("pick_place", "pick up the red cube and put it at the green ball", OBJECT_XML + GOAL_XML,
                        "object", ["lift", "goal"], lambda e, r: _cube_reset(e, r, 0.15),
                        lambda e: _dist(e.body_pos("object"), e.body_pos("goal")) < 0.04, _object_to_goal_reward,
-                       ("gripper", "object", "lift", "goal")),
+                       ("gripper", "object", "lift", "goal"), goal_prompts=("a red cube lifted at the green ball",)),
     "stack": Task("stack", "stack the red cube on the blue cube", OBJECT_XML + BASE_CUBE_XML + HIDDEN_GOAL_XML, "object", ["lift", "goal"], _stack_reset,
                   lambda e: _dist(e.body_pos("object"), e.body_pos("goal")) < 0.015
-                  and e.finger_closure < 0.007, _object_to_goal_reward, ("gripper", "object", "lift", "goal")),
+                  and e.finger_closure < 0.007, _object_to_goal_reward, ("gripper", "object", "lift", "goal"),
+                  goal_prompts=("a red cube stacked on a blue cube",)),
     "drawer_open": Task("drawer_open", "open the drawer", DRAWER_XML, "handle", ["drawer_open"], _drawer_reset,
                         lambda e: e.joint_qpos("drawer") > DRAWER_OPEN, _drawer_reward,
-                        ("gripper", "handle", "drawer_open")),
+                        ("gripper", "handle", "drawer_open"), goal_prompts=("an open drawer",)),
     "button_press": Task("button_press", "press the red button", BUTTON_XML, None, ["button", "button_pressed"],
                          _button_reset, lambda e: e.joint_qpos("button") > BUTTON_PRESSED, _button_reward,
-                         ("gripper", "button", "button_pressed")),
+                         ("gripper", "button", "button_pressed"), goal_prompts=("a pressed red button",)),
 }

@@ -44,17 +44,26 @@ table (cube and goal >= 10 cm apart). All randomness comes from ``reset(seed=...
 Never terminates (success does not end the episode); truncated by the time limit registered
 with the id (100 steps; ``conf/env/manip_<task>.yaml`` uses 50 for reach and button_press).
 
-## Instruction and keypoints (KAGI)
-``env.unwrapped.instruction`` (= ``task.instruction``) is the task in words, e.g. "open the
-drawer". ``keypoints()`` returns named world points (metres):
+## Task facts: instruction, prompts, keypoint plan
+Each task's facts are written once, in ``manipulation_tasks.TASKS``, and read from the env by
+rewards, tools and docs (a Hydra env YAML may override them, it need not repeat them):
 
-| task | keypoints | ``task.grasp_keypoint`` | ``task.waypoints`` |
-|---|---|---|---|
-| reach | gripper, goal | None | [goal] |
-| push | gripper, object, lift, goal | object | [goal] |
-| pick_place, stack | gripper, object, lift, goal | object | [lift, goal] |
-| drawer_open | gripper, handle, drawer_open | handle | [drawer_open] |
-| button_press | gripper, button, button_pressed | None | [button, button_pressed] |
+| attribute of ``env.unwrapped`` | what | e.g. drawer_open |
+|---|---|---|
+| ``instruction`` | the task in words (a VLM keypoint proposer's prompt) | "open the drawer" |
+| ``goal_prompts`` | VLM-RM goal sentences (``reward=clip``) | ["an open drawer"] |
+| ``baseline_prompts`` | VLM-RM baseline sentences | ["a robot gripper above a table"] |
+| ``keypoint_plan`` | ``KeypointPlan(camera, tracked, grasp, waypoints)`` for ``reward=keypoint``; ``camera`` is the env's ``camera`` argument | ("front", "gripper", "handle", ("drawer_open",)) |
+
+``keypoints()`` returns named world points (metres):
+
+| task | keypoints | grasp (``task.grasp_keypoint``) | waypoints (``task.waypoints``) | goal prompt |
+|---|---|---|---|---|
+| reach | gripper, goal | None | [goal] | a robot gripper at the green ball |
+| push | gripper, object, lift, goal | object | [goal] | a red cube on the green pad |
+| pick_place, stack | gripper, object, lift, goal | object | [lift, goal] | a red cube lifted at the green ball; a red cube stacked on a blue cube |
+| drawer_open | gripper, handle, drawer_open | handle | [drawer_open] | an open drawer |
+| button_press | gripper, button, button_pressed | None | [button, button_pressed] | a pressed red button |
 
 ``gripper`` is the point between the fingertips, ``object`` the red cube's centre, ``lift`` 12 cm
 above the cube's start, ``goal`` the target (for stack: the red cube's place on the blue one),
@@ -85,6 +94,10 @@ Example:
     >>> obs, info = env.reset(seed=0)
     >>> env.unwrapped.instruction, env.unwrapped.task.grasp_keypoint, env.unwrapped.task.waypoints
     ('open the drawer', 'handle', ['drawer_open'])
+    >>> env.unwrapped.keypoint_plan
+    KeypointPlan(camera='front', tracked='gripper', grasp='handle', waypoints=('drawer_open',))
+    >>> env.unwrapped.goal_prompts, env.unwrapped.baseline_prompts
+    (['an open drawer'], ['a robot gripper above a table'])
     >>> sorted(env.unwrapped.keypoints()), obs.shape, info["success"]
     (['drawer_open', 'gripper', 'handle'], (17,), False)
 """
@@ -98,7 +111,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, button_top
+from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, KeypointPlan, button_top
 from .checks import check_env_args
 from .pickling import StatePickle
 
@@ -195,6 +208,21 @@ class ManipulationEnv(StatePickle, gym.Env):
     def instruction(self) -> str:
         """The task said in words, e.g. "open the drawer"."""
         return self.task.instruction
+
+    @property
+    def goal_prompts(self) -> list[str]:
+        """VLM-RM goal sentences: the scene with the task done, e.g. ["an open drawer"]."""
+        return list(self.task.goal_prompts)
+
+    @property
+    def baseline_prompts(self) -> list[str]:
+        """VLM-RM baseline sentences: the scene without the task, ["a robot gripper above a table"]."""
+        return list(self.task.baseline_prompts)
+
+    @property
+    def keypoint_plan(self) -> KeypointPlan:
+        """The task's KAGI plan (camera = this env's ``camera``, tracked, grasp, waypoints)."""
+        return self.task.keypoint_plan(self.camera_name)
 
     def keypoints(self) -> dict[str, np.ndarray]:
         """Named 3D keypoints of the task, world coordinates (metres)."""

@@ -175,17 +175,25 @@ def test_obs_types_and_switchable_render_flags():
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
-def test_hydra_env_config_matches_task_table(task):
+def test_prompts_are_on_the_env_and_not_in_its_config(task):
     from importlib import resources
 
     from omegaconf import OmegaConf
 
     cfg = OmegaConf.load(str(resources.files("rewardgym.conf") / "env" / f"humanoid_{task}.yaml"))
     assert cfg.id == "rewardgym/HumanoidPose-v0" and cfg.kwargs.task == task
-    assert list(cfg.prompts.goal) == list(TASKS[task].goal_prompts)
-    assert list(cfg.prompts.baseline) == list(TASKS[task].baseline_prompts)
-    env = gym.make(cfg.id, **cfg.kwargs)
-    assert env.unwrapped.goal_prompts == list(cfg.prompts.goal)
+    assert "prompts" not in cfg, f"humanoid_{task}.yaml repeats the task's prompts"
+    base = gym.make(cfg.id, **cfg.kwargs).unwrapped
+    assert base.goal_prompts == list(TASKS[task].goal_prompts) and base.goal_prompts and all(base.goal_prompts)
+    assert base.baseline_prompts == ["a humanoid robot"]
+    assert base.goal_prompts[0] in type(base).__doc__, "the spec's table shows each task's goal prompt"
+
+
+def test_a_prompt_is_edited_in_the_table_only(monkeypatch):
+    import dataclasses
+
+    monkeypatch.setitem(TASKS, "kneel", dataclasses.replace(TASKS["kneel"], goal_prompts=("a robot on its knees",)))
+    assert _env("kneel").unwrapped.goal_prompts == ["a robot on its knees"]
 
 
 def test_check_env_with_pixels_and_render_check():

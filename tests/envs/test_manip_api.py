@@ -26,13 +26,32 @@ def _config(task):
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
-def test_config_matches_task(task):
-    cfg, spec = _config(task), TASKS[task]
+def test_task_facts_are_on_the_env_and_not_in_its_config(task):
+    """Instruction, prompts and keypoint plan come from the task table through the env; the env
+    YAML is id + kwargs and repeats none of them."""
+    cfg = _config(task)
     assert cfg["id"] == "rewardgym/Manipulation-v0" and cfg["kwargs"]["task"] == task
-    assert cfg["instruction"] == spec.instruction
-    kp = cfg["keypoint"]
-    assert kp["grasp"] == spec.grasp_keypoint and kp["waypoints"] == spec.waypoints
-    assert kp["camera"] in CAMERAS and kp["tracked"] == "gripper"
+    assert not {"instruction", "prompts", "keypoint"} & set(cfg), f"manip_{task}.yaml repeats a task fact"
+    base = gym.make("rewardgym/Manipulation-v0", task=task, camera="top").unwrapped
+    spec = TASKS[task]
+    assert base.instruction == spec.instruction and base.instruction
+    assert base.goal_prompts == list(spec.goal_prompts) and base.goal_prompts and all(base.goal_prompts)
+    assert base.baseline_prompts == ["a robot gripper above a table"]
+    plan = base.keypoint_plan
+    assert (plan.camera, plan.tracked) == ("top", "gripper"), "the plan is measured in the env's own camera"
+    assert plan.grasp == spec.grasp_keypoint and list(plan.waypoints) == spec.waypoints
+    base.reset(seed=0)
+    assert {plan.tracked, *([plan.grasp] if plan.grasp else []), *plan.waypoints} <= set(base.keypoints())
+
+
+def test_a_task_fact_is_edited_in_the_table_only(monkeypatch):
+    import dataclasses
+
+    monkeypatch.setitem(TASKS, "push", dataclasses.replace(TASKS["push"], instruction="shove it", waypoints=["lift", "goal"],
+                                                           goal_prompts=("a cube on a pad",)))
+    base = gym.make("rewardgym/Manipulation-v0", task="push").unwrapped
+    assert base.instruction == "shove it" and base.goal_prompts == ["a cube on a pad"]
+    assert base.keypoint_plan.waypoints == ("lift", "goal")
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))

@@ -27,10 +27,8 @@ def _rollouts(task, episodes=10, steps=60):
     """Keypoint and ground-truth rewards of seeded expert episodes, each up to its first success
     (both rewards are then 1)."""
     from rewardgym.envs.mujoco.experts import expert_action
-    from rewardgym.envs.mujoco.manipulation_tasks import TASKS
 
-    t = TASKS[task]
-    env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task=task), waypoints=t.waypoints, grasp=t.grasp_keypoint)
+    env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task=task))  # the task's own plan
     out = []
     for seed in range(episodes):
         env.reset(seed=seed)
@@ -123,10 +121,55 @@ def test_vlm_proposer_against_local_stub_server():
         server.shutdown()
 
 
+def test_plan_is_read_from_the_env_and_arguments_override_it():
+    push = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="push", camera="side"))
+    spec = push.spec_kp
+    assert (spec.tracked, spec.grasp, spec.waypoints, spec.camera) == ("gripper", "object", ["goal"], "side")
+    assert spec.instruction == "push the red cube onto the green pad"
+    _, info = push.reset(seed=0)
+    base = push.unwrapped
+    from rewardgym.envs.mujoco.camera import project
+
+    expected, _ = project(base.model, base.data, "side", [base.keypoints()["object"], base.keypoints()["goal"]],
+                          base.width, base.height)
+    np.testing.assert_allclose(info["keypoints_px"], expected)  # grasp point, then the waypoint
+    override = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="push"), waypoints=["lift", "goal"],
+                              grasp=False, camera="top", instruction="nudge it")
+    spec = override.spec_kp
+    assert (spec.tracked, spec.grasp, spec.waypoints, spec.camera) == ("gripper", None, ["lift", "goal"], "top")
+    assert spec.instruction == "nudge it"
+    _, info = override.reset(seed=0)
+    assert info["keypoints_px"].shape == (2, 2)
+
+
+def test_an_edited_task_table_entry_is_the_plan(monkeypatch):
+    import dataclasses
+
+    from rewardgym.envs.mujoco.manipulation_tasks import TASKS
+
+    monkeypatch.setitem(TASKS, "push", dataclasses.replace(TASKS["push"], grasp_keypoint=None, waypoints=["lift", "goal"]))
+    env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="push"))
+    assert (env.spec_kp.grasp, env.spec_kp.waypoints) == (None, ["lift", "goal"])
+    _, info = env.reset(seed=0)
+    assert info["keypoints_px"].shape == (2, 2) and env.n_stages == 2
+
+
+def test_an_env_without_a_plan_needs_the_plan_as_arguments():
+    reacher = gym.make("Reacher-v5")
+    with pytest.raises(ValueError, match=r"needs waypoints and tracked: Reacher-v5 has no keypoint_plan"):
+        KeypointReward(reacher)
+    with pytest.raises(ValueError, match=r"needs tracked: .*tracked=\.\.\."):
+        KeypointReward(reacher, waypoints=["target"])
+    env = KeypointReward(reacher, waypoints=["target"], tracked="fingertip")
+    assert (env.spec_kp.grasp, env.spec_kp.camera) == (None, None)
+
+
 def test_bad_arguments():
     env = gym.make("rewardgym/Manipulation-v0", task="reach")
     with pytest.raises(ValueError, match="waypoints"):
         KeypointReward(env, waypoints=[])
+    with pytest.raises(ValueError, match="grasp must be"):
+        KeypointReward(env, grasp=3)
     with pytest.raises(ValueError, match="proposer"):
         KeypointReward(env, waypoints=["goal"], proposer="magic")
 
