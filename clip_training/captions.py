@@ -4,45 +4,66 @@ A frame's label comes from simulator state (the humanoid's pose tests, the pole 
 car position). Training captions are drawn at random from the label's *train* paraphrases at
 every epoch; the last ``HELD_OUT`` paraphrases of each label are never trained on and are used
 only for evaluation, so the model must learn what the words mean rather than one string per
-class. The env's own goal prompt of each task (``humanoid_tasks.TASKS[...].goal_prompts``,
-``conf/env/*.yaml``) is among the train paraphrases, so the CLIP reward's prompts are in the
-model's vocabulary of sentences.
+class. Each humanoid task's own goal prompts (``humanoid_tasks.TASKS[name].goal_prompts``, what
+``env.unwrapped.goal_prompts`` returns) are read from the task table and put first among its
+train paraphrases, and the tasks' baseline prompt (``humanoid_tasks.BASE``) first among
+"other"'s, so the CLIP reward's default prompts are in the model's vocabulary of sentences.
+CartPole's and MountainCar's prompts are not on their (Gymnasium) envs: they are in
+``conf/env/cartpole.yaml`` / ``mountain_car.yaml`` and written out here.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
+from rewardgym.envs.mujoco.humanoid_tasks import BASE, TASKS
+
 HELD_OUT = 2  # paraphrases per label kept for the test split
+
+# humanoid pose label -> paraphrases after the task's own goal prompts (the last HELD_OUT are held out)
+HUMANOID_MORE: dict[str, list[str]] = {
+    "stand": ["a humanoid robot standing upright", "a robot standing on both feet",
+              "a humanoid standing straight with its arms down", "a standing humanoid robot",
+              "a humanoid robot upright on its two feet"],
+    "kneel": ["a humanoid robot on its knees", "a robot kneeling on the floor",
+              "a kneeling humanoid robot", "a humanoid robot kneeling down with its torso upright",
+              "a humanoid resting on both knees"],
+    "sit": ["a humanoid robot sitting with its legs stretched out",
+            "a robot seated on the ground", "a sitting humanoid robot",
+            "a humanoid robot sitting down on the ground", "a humanoid seated on the floor, legs in front"],
+    "lotus": ["a humanoid robot in the lotus position",
+              "a robot sitting cross-legged", "a humanoid robot meditating with crossed legs",
+              "a humanoid robot sitting cross-legged on the floor", "a meditating humanoid in lotus pose"],
+    "splits": ["a humanoid robot with its legs spread wide apart",
+               "a robot doing the splits on the floor", "a humanoid in a split with one leg forward and one back",
+               "a humanoid robot stretching into the splits", "a robot with its legs split far apart"],
+    "arms_raised": ["a humanoid robot raising both arms",
+                    "a robot with its hands above its head", "a humanoid robot holding its arms up",
+                    "a standing humanoid robot with arms raised above the head", "a robot lifting both hands up high"],
+    "lie_down": ["a humanoid robot lying flat on the floor",
+                 "a robot lying on the ground", "a fallen humanoid robot lying down",
+                 "a humanoid robot lying on the floor", "a robot stretched out flat on the ground"],
+    "one_leg": ["a humanoid robot balancing on one foot",
+                "a robot standing with one leg lifted", "a humanoid robot with one knee raised",
+                "a humanoid robot standing on a single leg", "a robot balancing on one leg"],
+    "other": ["a humanoid robot in an awkward pose", "a humanoid robot falling over",
+              "a humanoid robot crouching", "a humanoid robot in an odd position", "a robot in a strange pose"],
+}
+
+
+def humanoid_paraphrases(tasks: Mapping = TASKS, baseline: tuple[str, ...] = BASE) -> dict[str, list[str]]:
+    """Pose label -> paraphrases: each task's ``goal_prompts`` from the task table, then
+    ``HUMANOID_MORE``; "other" starts with the baseline prompts."""
+    own = {name: list(task.goal_prompts) for name, task in tasks.items()}
+    own["other"] = list(baseline)
+    return {label: own[label] + more for label, more in HUMANOID_MORE.items()}
+
 
 # label -> paraphrases; the last HELD_OUT of each list are held out
 PARAPHRASES: dict[str, list[str]] = {
     # humanoid (labels = pose task names, plus "other")
-    "stand": ["a humanoid robot standing up", "a humanoid robot standing upright", "a robot standing on both feet",
-              "a humanoid standing straight with its arms down", "a standing humanoid robot",
-              "a humanoid robot upright on its two feet"],
-    "kneel": ["a humanoid robot kneeling", "a humanoid robot on its knees", "a robot kneeling on the floor",
-              "a kneeling humanoid robot", "a humanoid robot kneeling down with its torso upright",
-              "a humanoid resting on both knees"],
-    "sit": ["a humanoid robot sitting on the floor", "a humanoid robot sitting with its legs stretched out",
-            "a robot seated on the ground", "a sitting humanoid robot",
-            "a humanoid robot sitting down on the ground", "a humanoid seated on the floor, legs in front"],
-    "lotus": ["a humanoid robot seated down, meditating, in the lotus position", "a humanoid robot in the lotus position",
-              "a robot sitting cross-legged", "a humanoid robot meditating with crossed legs",
-              "a humanoid robot sitting cross-legged on the floor", "a meditating humanoid in lotus pose"],
-    "splits": ["a humanoid robot doing the splits", "a humanoid robot with its legs spread wide apart",
-               "a robot doing the splits on the floor", "a humanoid in a split with one leg forward and one back",
-               "a humanoid robot stretching into the splits", "a robot with its legs split far apart"],
-    "arms_raised": ["a humanoid robot standing up, with both arms raised", "a humanoid robot raising both arms",
-                    "a robot with its hands above its head", "a humanoid robot holding its arms up",
-                    "a standing humanoid robot with arms raised above the head", "a robot lifting both hands up high"],
-    "lie_down": ["a humanoid robot lying down on the ground", "a humanoid robot lying flat on the floor",
-                 "a robot lying on the ground", "a fallen humanoid robot lying down",
-                 "a humanoid robot lying on the floor", "a robot stretched out flat on the ground"],
-    "one_leg": ["a humanoid robot standing on one leg", "a humanoid robot balancing on one foot",
-                "a robot standing with one leg lifted", "a humanoid robot with one knee raised",
-                "a humanoid robot standing on a single leg", "a robot balancing on one leg"],
-    "other": ["a humanoid robot", "a humanoid robot in an awkward pose", "a humanoid robot falling over",
-              "a humanoid robot crouching", "a humanoid robot in an odd position", "a robot in a strange pose"],
+    **humanoid_paraphrases(),
     # CartPole (pole angle)
     "pole_upright": ["pole vertically upright on top of a cart", "a balanced pole standing straight up on a cart",
                      "a cart with an upright pole", "a vertical pole balanced on a cart",

@@ -26,12 +26,23 @@ def test_held_out_paraphrases_are_never_trained_on():
                 assert not set(captions.PARAPHRASES[label]) & set(captions.PARAPHRASES[other])
 
 
-def test_env_goal_prompts_are_train_captions():
+def test_humanoid_captions_read_the_prompts_from_the_task_table():
+    """A task's goal prompt is edited in humanoid_tasks.TASKS only: the captions follow it, and
+    every env's own prompts are train captions (the CLIP reward's default prompts)."""
+    import dataclasses
+
+    import gymnasium as gym
+
     from rewardgym.envs.mujoco.humanoid_tasks import TASKS
 
-    for name, task in TASKS.items():
-        assert task.goal_prompts[0] == captions.PARAPHRASES[name][0]
-        assert task.goal_prompts[0] in captions.train_paraphrases(name)
+    for name in TASKS:
+        base = gym.make("rewardgym/HumanoidPose-v0", task=name).unwrapped
+        assert set(base.goal_prompts) <= set(captions.train_paraphrases(name))
+        assert set(base.baseline_prompts) <= set(captions.train_paraphrases("other"))
+    edited = {**TASKS, "kneel": dataclasses.replace(TASKS["kneel"], goal_prompts=("a robot on its knees, praying",))}
+    table = captions.humanoid_paraphrases(edited, baseline=("a robot",))
+    assert table["kneel"][0] == "a robot on its knees, praying" and table["other"][0] == "a robot"
+    assert table["kneel"][1:] == captions.PARAPHRASES["kneel"][1:] and table["stand"] == captions.PARAPHRASES["stand"]
     assert "pole vertically upright on top of a cart" in captions.train_paraphrases("pole_upright")
 
 
