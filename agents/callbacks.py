@@ -10,15 +10,20 @@ from pathlib import Path
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
+from rewardgym.reward_wrappers.base import ENV_REWARD_KEY, SHAPED_PREFIX, SHAPED_REWARD_KEY
+
 
 class InfoLoggerCallback(BaseCallback):
-    """Logs what the ground-truth ``ep_rew_mean`` does not show.
+    """Logs what the ground-truth ``ep_rew_mean`` does not show, the env's numbers apart from the
+    reward wrapper's:
 
     * ``rollout/success_rate``: fraction of the last ``window`` finished episodes whose final
       ``info["success"]`` was true;
-    * ``reward/shaped_mean``: mean of the reward PPO trained on (the wrapper's) per step;
-    * ``reward/env_mean`` and ``reward/<term>``: the env's own reward and every
-      ``info["reward_<term>"]`` averaged over the rollout.
+    * ``reward/shaped_mean``: mean of the reward PPO trained on per step;
+    * ``reward/env_mean``: the env's own (ground-truth) reward, ``info["env_reward"]``;
+    * ``env/<term>``: the env's ground-truth terms, ``info["reward_<term>"]``;
+    * ``shaped/<term>``: the reward wrapper's terms, ``info["shaped_<term>"]``;
+    all averaged over the rollout.
     """
 
     def __init__(self, window: int = 100):
@@ -34,10 +39,14 @@ class InfoLoggerCallback(BaseCallback):
         self._add("reward/shaped_mean", float(np.mean(rewards)))
         for info, done in zip(infos, dones):
             for key, value in info.items():
-                if key.startswith("reward_") and key != "reward_input" and np.isscalar(value):
-                    self._add(f"reward/{key[len('reward_'):]}", float(value))
-            if "env_reward" in info:
-                self._add("reward/env_mean", float(info["env_reward"]))
+                if not np.isscalar(value) or isinstance(value, str):
+                    continue
+                if key.startswith(SHAPED_PREFIX) and key != SHAPED_REWARD_KEY:
+                    self._add(f"shaped/{key[len(SHAPED_PREFIX):]}", float(value))
+                elif key.startswith("reward_"):
+                    self._add(f"env/{key[len('reward_'):]}", float(value))
+            if ENV_REWARD_KEY in info:
+                self._add("reward/env_mean", float(info[ENV_REWARD_KEY]))
             if done and "success" in info:
                 self.successes.append(float(bool(info["success"])))
         return True

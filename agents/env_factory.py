@@ -1,22 +1,24 @@
 """Builds the wrapper stack of a training or evaluation run, visible in one place.
 
 Per env: ``gym.make(id, **kwargs)`` -> :class:`FiniteActionCheck` -> ``Monitor`` (ground-truth
-returns and ``success`` per episode) -> the reward wrapper. Monitor sits *below* the reward
-wrapper, so ``rollout/ep_rew_mean`` stays the true task return whatever reward PPO trains on.
-Then a stable-baselines3 VecEnv, the vector half of a batched reward, and VecNormalize.
+returns and ``success`` per episode) -> the reward wrapper -> the config's extra ``wrappers``
+(observation/action wrappers, in order). Monitor sits *below* the reward wrapper, so
+``rollout/ep_rew_mean`` stays the true task return whatever reward PPO trains on. Then a
+stable-baselines3 VecEnv, the vector half of a batched reward, and VecNormalize.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 import rewardgym  # noqa: F401  (registers the envs)
-from rewardgym.reward_wrappers.base import wrap_vec_env
+from rewardgym.reward_wrappers.batched import as_reward, needs_frames
+
+from .vec_reward import wrap_vec_env
 
 
 class FiniteActionCheck(gym.ActionWrapper):
@@ -56,21 +58,34 @@ class SuccessFromEpisodeEnd(gym.Wrapper):
 
 
 def reward_factory(reward_cfg: DictConfig | None) -> Callable[[gym.Env], gym.Env] | None:
-    """Instantiates the reward config: None for ground truth, else a callable ``env -> env``."""
+    """Instantiates the reward config: None for ground truth, else a callable ``env -> env``
+    (a per-env wrapper, or a :class:`~rewardgym.reward_wrappers.batched.BatchedReward`)."""
     if reward_cfg is None or reward_cfg.get("_target_") is None:
         return None
     from hydra.utils import instantiate
 
-    factory = instantiate(reward_cfg)
+    factory = as_reward(instantiate(reward_cfg))
     if not callable(factory):
         raise TypeError(f"reward config {reward_cfg.get('_target_')} did not give a callable (env -> env)")
     return factory
 
 
-def needs_frames(factory: Callable | None) -> bool:
-    """Model rewards look at rendered frames; per-env factories may say so themselves."""
-    cls = factory.func if isinstance(factory, functools.partial) else factory
-    return bool(getattr(cls, "needs_frames", False))
+def extra_wrappers(wrappers_cfg: Sequence | None) -> list[Callable[[gym.Env], gym.Env]]:
+    """The config's ``wrappers`` list (``_target_`` entries, usually with ``_partial_: true``),
+    instantiated: each a callable ``env -> env`` applied above the reward wrapper, in order."""
+    if not wrappers_cfg:
+        return []
+    from hydra.utils import instantiate
+
+    out = []
+    for i, entry in enumerate(wrappers_cfg):
+        if entry is None or entry.get("_target_") is None:
+            raise ValueError(f"wrappers[{i}] needs a _target_ (a wrapper class or callable env -> env), got {entry}")
+        wrapper = instantiate(entry)
+        if not callable(wrapper):
+            raise ValueError(f"wrappers[{i}] ({entry.get('_target_')}) did not give a callable (env -> env)")
+        out.append(wrapper)
+    return out
 
 
 def env_kwargs(env_cfg: DictConfig) -> dict[str, Any]:
@@ -85,6 +100,7 @@ def make_env(
     seed: int,
     monitor_path: str | None = None,
     render_mode: str | None = None,
+    wrappers: Sequence[Callable[[gym.Env], gym.Env]] = (),
 ) -> Callable[[], gym.Env]:
     """Returns a thunk creating one wrapped env (picklable for SubprocVecEnv)."""
     kwargs = env_kwargs(env_cfg)
@@ -108,6 +124,8 @@ def make_env(
         env = Monitor(env, filename=monitor_path, info_keywords=("success",), override_existing=fresh)
         if factory is not None:
             env = factory(env)
+        for wrapper in wrappers:
+            env = wrapper(env)
         env.action_space.seed(seed)
         return env
 
@@ -127,8 +145,9 @@ def build_vec_env(cfg: DictConfig, factory: Callable | None, run_dir: Path | Non
     if run_dir is not None:
         mon_dir = run_dir / "monitor"
         mon_dir.mkdir(parents=True, exist_ok=True)
+    wrappers = extra_wrappers(cfg.get("wrappers"))
     thunks = [
-        make_env(cfg.env, factory, seed + i, str(mon_dir / f"env{i}") if mon_dir else None, render_mode)
+        make_env(cfg.env, factory, seed + i, str(mon_dir / f"env{i}") if mon_dir else None, render_mode, wrappers)
         for i in range(n)
     ]
     venv = DummyVecEnv(thunks) if kind == "dummy" or n == 1 else SubprocVecEnv(thunks, start_method="forkserver")

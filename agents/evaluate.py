@@ -21,10 +21,10 @@ def rollout_stats(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_pat
     actions) on the env's ground-truth reward. Returns mean/std return, success rate, length."""
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-    from .env_factory import make_env
+    from .env_factory import extra_wrappers, make_env
 
     render = "rgb_array" if video_path is not None else None
-    venv = DummyVecEnv([make_env(cfg.env, None, seed, None, render)])
+    venv = DummyVecEnv([make_env(cfg.env, None, seed, None, render, extra_wrappers(cfg.get("wrappers")))])
     venv.seed(seed)
     if vecnorm_path is not None and policy is not None:
         venv = VecNormalize.load(str(vecnorm_path), venv)

@@ -18,7 +18,6 @@ The model is a small random open_clip model from the DESIGN.md config (ViT 4 lay
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import tempfile
 import time
@@ -53,7 +52,7 @@ def actions_for(n: int, steps: int, seed: int = 0) -> np.ndarray:
 def run_with_reward(factory, env_id, n, actions) -> float:
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from rewardgym.reward_wrappers.base import wrap_vec_env
+    from rewardgym.agents.vec_reward import wrap_vec_env
 
     venv = wrap_vec_env(DummyVecEnv([lambda: factory(gym.make(env_id, render_mode="rgb_array"))] * n), factory)
     venv.seed(0)
@@ -108,9 +107,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         name, ckpt = make_model(Path(tmp))
-        factory = functools.partial(CLIPReward, goal_prompts=["pole vertically upright on top of a cart"],
-                                    baseline_prompts=["pole and cart"], alpha=0.5, model=name, pretrained=ckpt,
-                                    device="cpu", dtype="float32")
+        factory = CLIPReward(goal_prompts=["pole vertically upright on top of a cart"],
+                             baseline_prompts=["pole and cart"], alpha=0.5, model=name, pretrained=ckpt,
+                             device="cpu", dtype="float32")
         encoder = load_clip(name, ckpt, "open_clip", "cpu", "float32")  # the same cached model the scorer uses
         actions = actions_for(args.envs, args.steps)
         with_reward, parts = [], []

@@ -1,7 +1,8 @@
 """Rollouts for reward-quality measurement: several policies, every step scored twice.
 
 Each step records the model reward (the reward wrapper's, or for a batched reward such as CLIP
-the scorer's, called on the frames of all envs at once as ``wrap_vec_env`` would), the env's
+the one :class:`~rewardgym.reward_wrappers.batched.RewardBatcher` path that training uses, on the
+frames of all envs at once), the env's
 ground-truth reward (``info["env_reward"]``) and ``info["success"]``. The policies span failure
 to success: ``random`` (uniform actions), ``expert`` (where the task has one, see
 :func:`rewardgym.envs.experts.expert_for`), ``ppo`` (a saved ``rewardgym-train`` run) and noisy mixtures
@@ -9,14 +10,13 @@ to success: ``random`` (uniform actions), ``expert`` (where the task has one, se
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from rewardgym.envs.experts import Policy, expert_for
-from rewardgym.reward_wrappers.base import INPUT_KEY, PENDING_KEY, is_batched
+from rewardgym.reward_wrappers.batched import BatchedReward, score_infos, unwrapped_attr
 
 
 
@@ -118,17 +118,12 @@ def collect(make_env: Callable[[], Any], factory, policies: dict[str, tuple[Poli
     """Runs ``episodes_per_policy`` episodes of each policy on ``n_envs`` envs in lockstep.
 
     ``make_env()`` returns one env already wrapped by the reward ``factory`` (or not wrapped
-    for ground truth). For a batched reward the scorer scores the inputs of all envs in one call
-    per step. Frames for the report are rendered for the first ``episodes_with_frames``
+    for ground truth). For a batched reward the inputs of all envs are scored in one call per
+    step. Frames for the report are rendered for the first ``episodes_with_frames``
     episodes of each policy (``frames_per_episode`` of them, spread over the episode).
     """
-    from rewardgym.reward_wrappers.vec import score_batch
-
-    scorer = None
-    if is_batched(factory):
-        cls, kwargs = (factory.func, dict(factory.keywords)) if isinstance(factory, functools.partial) else (factory, {})
-        scorer = cls.make_scorer(**kwargs)
     envs = [make_env() for _ in range(n_envs)]
+    batcher = factory.batcher(unwrapped_attr(envs[0])) if isinstance(factory, BatchedReward) else None
     queue = [(name, k) for k in range(episodes_per_policy) for name in policies]
     total = len(queue)
     rng = np.random.default_rng(seed)
@@ -165,16 +160,12 @@ def collect(make_env: Callable[[], Any], factory, policies: dict[str, tuple[Poli
                 action = s["policy"](envs[i], s["obs"], s["info"], rng)
                 obs, reward, terminated, truncated, info = envs[i].step(action)
                 results[i] = (action, obs, float(reward), terminated, truncated, dict(info))
-            if scorer is not None:
-                inputs = [results[i][5].pop(INPUT_KEY, None) if i in results else None for i in range(n_envs)]
-                infos = [results[i][5] if i in results else {} for i in range(n_envs)]
-                for info in infos:
-                    info.pop(PENDING_KEY, None)
-                rewards, _ = score_batch(scorer, inputs, infos)
+            if batcher is not None:
+                rewards = score_infos(batcher, [results[i][5] if i in results else None for i in range(n_envs)])
             for i in active:
                 s, (action, obs, reward, terminated, truncated, info) = state[i], results[i]
                 ep = s["ep"]
-                model_r = float(rewards[i]) if scorer is not None else reward
+                model_r = float(rewards[i]) if batcher is not None else reward
                 ep.model.append(model_r)
                 ep.gt.append(float(info.get("env_reward", reward)))
                 ep.success.append(bool(info.get("success", False)))

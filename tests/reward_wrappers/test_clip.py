@@ -1,5 +1,3 @@
-import functools
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -49,10 +47,16 @@ def test_bad_alpha_and_prompts():
     with pytest.raises(ValueError, match="alpha"):
         vlmrm_reward(np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 2)), alpha=1.5)
     env = gym.make("CartPole-v1", render_mode="rgb_array")
-    with pytest.raises(ValueError, match="goal_prompts"):
-        CLIPReward(env, goal_prompts="a string, not a list")
+    with pytest.raises(ValueError, match="goal_prompts must be a non-empty list"):
+        CLIPReward(goal_prompts="a string, not a list").make_scorer()
     with pytest.raises(ValueError, match="baseline_prompts"):
-        CLIPReward(env, goal_prompts=["x"], alpha=0.5)
+        CLIPReward(goal_prompts=["x"], alpha=0.5).make_scorer(lambda name: getattr(env.unwrapped, name))
+    with pytest.raises(ValueError, match="reward_every must be an integer >= 1, got 0"):
+        CLIPReward(goal_prompts=["x"], reward_every=0)(env)
+    with pytest.raises(ValueError, match="needs render_mode='rgb_array'"):
+        CLIPReward(goal_prompts=["x"])(gym.make("CartPole-v1"))
+    with pytest.raises(ValueError, match="goal_prompts is not set and the env has no attribute 'goal_prompts'"):
+        CLIPReward().make_scorer(lambda name: getattr(env.unwrapped, name))
 
 
 def test_missing_weights_error_says_how(tiny_clip):
@@ -65,17 +69,16 @@ def test_missing_weights_error_says_how(tiny_clip):
 def test_one_model_call_per_vector_step_and_equal_to_one_by_one(tiny_clip):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    from rewardgym.reward_wrappers.base import wrap_vec_env
+    from rewardgym.agents.vec_reward import wrap_vec_env
 
     name, ckpt = tiny_clip
-    factory = functools.partial(CLIPReward, goal_prompts=["pole vertically upright on top of a cart"],
-                                baseline_prompts=["pole and cart"], alpha=0.5, model=name, pretrained=ckpt,
-                                device="cpu")
-    venv = DummyVecEnv([lambda: factory(gym.make("CartPole-v1", render_mode="rgb_array")) for _ in range(4)])
-    venv = wrap_vec_env(venv, factory)
+    reward = CLIPReward(goal_prompts=["pole vertically upright on top of a cart"],
+                        baseline_prompts=["pole and cart"], alpha=0.5, model=name, pretrained=ckpt, device="cpu")
+    venv = DummyVecEnv([lambda: reward(gym.make("CartPole-v1", render_mode="rgb_array")) for _ in range(4)])
+    venv = wrap_vec_env(venv, reward)
     venv.seed(0)
     venv.reset()
-    scorer = venv.scorer
+    scorer = venv.batcher.scorer
     calls0 = scorer.calls
     for step in range(5):
         _, rewards, dones, infos = venv.step(np.array([venv.action_space.sample() for _ in range(4)]))
@@ -85,7 +88,20 @@ def test_one_model_call_per_vector_step_and_equal_to_one_by_one(tiny_clip):
     one_by_one = np.concatenate([scorer.score_frames([e.render()]) for e in venv.venv.envs])
     np.testing.assert_allclose(rewards, one_by_one, rtol=1e-4, atol=1e-5)
     assert np.ptp(rewards) > 0, "different frames should not all score the same"
-    assert all("env_reward" in info and "reward_clip" in info for info in infos)
+    assert all("env_reward" in info and "shaped_clip" in info for info in infos)
+
+
+def test_prompts_default_to_the_task_facts_on_the_env(tiny_clip):
+    pytest.importorskip("mujoco")
+    name, ckpt = tiny_clip
+    env = gym.make("rewardgym/HumanoidPose-v0", task="kneel", render_mode="rgb_array", width=64, height=64)
+    scorer = CLIPReward(model=name, pretrained=ckpt, device="cpu").make_scorer(lambda n: getattr(env.unwrapped, n))
+    explicit = CLIPReward(goal_prompts=list(env.unwrapped.goal_prompts),
+                          baseline_prompts=list(env.unwrapped.baseline_prompts),
+                          model=name, pretrained=ckpt, device="cpu").make_scorer()
+    np.testing.assert_allclose(scorer.goal.numpy(), explicit.goal.numpy())
+    np.testing.assert_allclose(scorer.baseline.numpy(), explicit.baseline.numpy())
+    env.close()
 
 
 def test_preprocess_is_centre_crop_then_resize_within_a_few_levels():

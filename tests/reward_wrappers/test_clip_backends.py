@@ -8,7 +8,7 @@ import pytest
 from gymnasium import spaces
 
 from rewardgym.reward_wrappers import clip_models
-from rewardgym.reward_wrappers.base import wrap_vec_env
+from rewardgym.agents.vec_reward import wrap_vec_env
 from rewardgym.reward_wrappers.clip import CLIPReward
 
 torch = pytest.importorskip("torch")
@@ -66,12 +66,12 @@ def test_transformers_backend_batched_rewards_equal_an_independent_computation(t
 
     path, model, tok = tiny_hf_clip
     goal, base = ["a pole upright on top of a cart", "pole upright"], ["a pole and a cart"]
-    factory = functools.partial(CLIPReward, goal_prompts=goal, baseline_prompts=base, alpha=0.7,
-                                model=path, backend="transformers", device="cpu")
+    factory = CLIPReward(goal_prompts=goal, baseline_prompts=base, alpha=0.7,
+                         model=path, backend="transformers", device="cpu")
     venv = wrap_vec_env(DummyVecEnv([functools.partial(lambda i: factory(Noise(i)), i) for i in range(3)]), factory)
     venv.reset()
     _, rewards, _, infos = venv.step(np.zeros(3, dtype=int))
-    assert venv.scorer.calls == 1
+    assert venv.batcher.calls == 1 and venv.batcher.scorer.calls == 1
     # independent: CLIPModel forward on the same frames, CLIP's mean/std, VLM-RM by hand
     frames = np.stack([e.render() for e in venv.venv.envs])
     mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
@@ -85,7 +85,7 @@ def test_transformers_backend_batched_rewards_equal_an_independent_computation(t
     d = (g - b) / np.linalg.norm(g - b)
     y = 0.7 * np.outer((x - g) @ d, d) + 0.3 * (x - g)
     np.testing.assert_allclose(rewards, 1 - 0.5 * (y**2).sum(1), rtol=1e-4, atol=1e-5)
-    assert [info["reward_clip"] for info in infos] == pytest.approx(rewards.tolist(), abs=1e-6)
+    assert [info["shaped_clip"] for info in infos] == pytest.approx(rewards.tolist(), abs=1e-6)
 
 
 def test_model_loaded_once_per_process(tiny_hf_clip):

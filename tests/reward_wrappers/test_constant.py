@@ -10,7 +10,7 @@ def test_constant_reward_keeps_the_env_reward_in_info():
     env.reset(seed=0)
     for _ in range(5):
         _, r, terminated, truncated, info = env.step(env.action_space.sample())
-        assert r == 0.25 and info["env_reward"] == 1.0 and info["reward_constant"] == 0.25
+        assert r == 0.25 and info["env_reward"] == 1.0 and info["shaped_constant"] == 0.25
     assert env._saved_kwargs == {"value": 0.25}  # RecordConstructorArgs
 
 

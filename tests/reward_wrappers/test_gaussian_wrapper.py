@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from rewardgym.reward_wrappers.base import wrap_vec_env
+from rewardgym.agents.vec_reward import wrap_vec_env
 from rewardgym.reward_wrappers.gaussian import GaussianGroundingReward
 
 
@@ -39,7 +39,7 @@ def test_scores_against_the_targets_of_the_observation_the_action_saw():
     env = GaussianGroundingReward(FakeGUI())
     env.reset(seed=0)
     _, r, term, _, info = env.step(np.array([0.15, 0.2]))  # centre of step-0 box 0
-    assert r == pytest.approx(1.0) and info["reward_gaussian"] == pytest.approx(1.0)
+    assert r == pytest.approx(1.0) and info["shaped_gaussian"] == pytest.approx(1.0)
     assert info["env_reward"] == 1.0 and term, "the task's own success still ends the episode"
     env.reset(seed=0)
     env.step(np.array([0.9, 0.9]))

@@ -5,7 +5,7 @@ import pytest
 from hydra import compose, initialize_config_module
 from hydra.utils import instantiate
 
-from rewardgym.reward_wrappers.base import is_batched
+from rewardgym.reward_wrappers.batched import BatchedReward, as_reward
 from rewardgym.reward_wrappers.clip import CLIPReward
 from rewardgym.reward_wrappers.gaussian import GaussianGroundingReward
 from rewardgym.reward_wrappers.keypoint import KeypointReward
@@ -20,12 +20,17 @@ from rewardgym.reward_wrappers.keypoint import KeypointReward
 def test_reward_config_instantiates(env, reward, cls, batched):
     with initialize_config_module(config_module="rewardgym.conf", version_base=None):
         cfg = compose(config_name="config", overrides=[f"env={env}", f"reward={reward}"])
-    factory = instantiate(cfg.reward)
+    factory = as_reward(instantiate(cfg.reward))
+    assert isinstance(factory, BatchedReward) is batched
+    if batched:
+        assert isinstance(factory, cls)
+        # prompts: the env config's override (CartPole has no prompts of its own), else None = the env's
+        prompts = cfg.env.get("prompts")
+        assert factory.scorer_kwargs["goal_prompts"] == (list(prompts.goal) if prompts else None)
+        assert factory.scorer_kwargs["baseline_prompts"] == (list(prompts.baseline) if prompts else None)
+        assert set(factory.wrapper_kwargs) == {"reward_every", "episode_end_only"}
+        return
     assert isinstance(factory, functools.partial) and factory.func is cls
-    assert is_batched(factory) is batched
-    if reward == "clip":
-        assert factory.keywords["goal_prompts"] == list(cfg.env.prompts.goal)
-        assert factory.keywords["baseline_prompts"] == list(cfg.env.prompts.baseline)
     if reward == "keypoint":
         assert factory.keywords["waypoints"] == ["goal"] and factory.keywords["grasp"] == "object"
 
