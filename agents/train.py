@@ -23,6 +23,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from rewardgym.cli import exit_on_bad_overrides
+from rewardgym.errors import run_app, user_input
 
 
 def choose_policy(observation_space, requested: str = "auto") -> str:
@@ -63,24 +64,25 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     if cfg.resume and resumed is None:
         print(f"[rewardgym] resume=true but no checkpoint in {ckpt_dir}: starting from scratch")
 
-    factory = reward_factory(cfg.reward)
-    venv = build_vec_env(cfg, factory, run_dir, int(cfg.seed))
-    norm = agent.get("normalize") or {}
-    if norm.get("obs") or norm.get("reward"):
-        if resumed is not None and resumed[1] is not None:
-            venv = VecNormalize.load(str(resumed[1]), venv)
-        else:
-            venv = VecNormalize(venv, norm_obs=bool(norm.get("obs")), norm_reward=bool(norm.get("reward")),
-                                gamma=float(agent.ppo.get("gamma", 0.99)))
+    with user_input("config"):
+        factory = reward_factory(cfg.reward)
+        venv = build_vec_env(cfg, factory, run_dir, int(cfg.seed))
+        norm = agent.get("normalize") or {}
+        if norm.get("obs") or norm.get("reward"):
+            if resumed is not None and resumed[1] is not None:
+                venv = VecNormalize.load(str(resumed[1]), venv)
+            else:
+                venv = VecNormalize(venv, norm_obs=bool(norm.get("obs")), norm_reward=bool(norm.get("reward")),
+                                    gamma=float(agent.ppo.get("gamma", 0.99)))
 
-    ppo_kwargs = OmegaConf.to_container(agent.ppo, resolve=True)
-    if resumed is not None:
-        model = PPO.load(resumed[0], env=venv, device=cfg.device, tensorboard_log=str(run_dir / "tb"))
-        print(f"[rewardgym] resumed from {resumed[0].name} at {model.num_timesteps} steps")
-    else:
-        policy = choose_policy(venv.observation_space, agent.get("policy", "auto"))
-        model = PPO(policy, venv, seed=int(cfg.seed), device=cfg.device,
-                    tensorboard_log=str(run_dir / "tb"), verbose=0, **ppo_kwargs)
+        ppo_kwargs = OmegaConf.to_container(agent.ppo, resolve=True)
+        if resumed is not None:
+            model = PPO.load(resumed[0], env=venv, device=cfg.device, tensorboard_log=str(run_dir / "tb"))
+            print(f"[rewardgym] resumed from {resumed[0].name} at {model.num_timesteps} steps")
+        else:
+            policy = choose_policy(venv.observation_space, agent.get("policy", "auto"))
+            model = PPO(policy, venv, seed=int(cfg.seed), device=cfg.device,
+                        tensorboard_log=str(run_dir / "tb"), verbose=0, **ppo_kwargs)
 
     checkpoint = ResumableCheckpoint(ckpt_dir, int(cfg.checkpoint_freq))
     callbacks = [InfoLoggerCallback(), checkpoint]
@@ -129,17 +131,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 def _hydra_main(cfg: DictConfig) -> float:
     from hydra.core.hydra_config import HydraConfig
 
-    from hydra.errors import InstantiationException
-
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        metrics = run(cfg, run_dir)
-    except (InstantiationException, ValueError, TypeError, ImportError, FileNotFoundError) as err:
-        if cfg.get("debug"):
-            raise
-        message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
-        print(f"rewardgym-train: {type(err).__name__}: {message} (debug=true shows the traceback)", file=sys.stderr)
-        sys.exit(2)
+    metrics = run_app("rewardgym-train", lambda: run(cfg, run_dir), debug=bool(cfg.get("debug")))
     ev = metrics.get("eval") or metrics["train_last100"]
     print(f"[rewardgym] {run_dir}: success_rate={ev.get('success_rate')} return={ev.get('return_mean')} "
           f"steps/s={metrics['steps_per_second']:.0f}")

@@ -23,6 +23,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from rewardgym.cli import exit_on_bad_overrides
+from rewardgym.errors import run_app, user_input
 
 CONFIG = "eval_reward"
 
@@ -36,16 +37,17 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     ro = cfg.rollouts
-    if int(ro.episodes) < 1 or int(ro.n_envs) < 1:
-        raise ValueError(f"rollouts.episodes and rollouts.n_envs must be >= 1, got {ro.episodes}, {ro.n_envs}")
-    factory = reward_factory(cfg.reward)
-    thunk = make_env(cfg.env, factory, int(cfg.seed), None, "rgb_array")
-    probe = make_env(cfg.env, None, int(cfg.seed), None, None)()
-    try:
-        names = ro.policies if isinstance(ro.policies, str) else list(ro.policies)
-        policies = make_policies(probe, names, [float(x) for x in ro.noise], ro.ppo_run)
-    finally:
-        probe.close()
+    with user_input("config"):
+        if int(ro.episodes) < 1 or int(ro.n_envs) < 1:
+            raise ValueError(f"rollouts.episodes and rollouts.n_envs must be >= 1, got {ro.episodes}, {ro.n_envs}")
+        factory = reward_factory(cfg.reward)
+        thunk = make_env(cfg.env, factory, int(cfg.seed), None, "rgb_array")
+        probe = make_env(cfg.env, None, int(cfg.seed), None, None)()
+        try:
+            names = ro.policies if isinstance(ro.policies, str) else list(ro.policies)
+            policies = make_policies(probe, names, [float(x) for x in ro.noise], ro.ppo_run)
+        finally:
+            probe.close()
     t0 = time.perf_counter()
     episodes = collect(thunk, factory, policies, int(ro.episodes), int(ro.n_envs), int(cfg.seed),
                        int(ro.frames_per_episode), int(ro.episodes_with_frames),
@@ -74,7 +76,8 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     if cfg.hacking.get("run"):
         from .hacking import check
 
-        hacking = check(cfg.hacking.run, out_dir / "hacking.png")
+        with user_input("hacking.run"):
+            hacking = check(cfg.hacking.run, out_dir / "hacking.png")
         if hacking.get("figure"):
             figures.append(hacking["figure"])
         verdict = {True: "FLAGGED: model reward rose while success stayed flat", False: "not flagged",
@@ -97,18 +100,9 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 @hydra.main(config_path="pkg://rewardgym.conf", config_name=CONFIG, version_base=None)
 def _hydra_main(cfg: DictConfig) -> float:
     from hydra.core.hydra_config import HydraConfig
-    from hydra.errors import InstantiationException
 
     out_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        payload = run(cfg, out_dir)
-    except (InstantiationException, ValueError, TypeError, ImportError, FileNotFoundError, KeyError) as err:
-        if cfg.get("debug"):
-            raise
-        message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
-        print(f"rewardgym-eval-reward: {type(err).__name__}: {message} (debug=true shows the traceback)",
-              file=sys.stderr)
-        sys.exit(2)
+    payload = run_app("rewardgym-eval-reward", lambda: run(cfg, out_dir), debug=bool(cfg.get("debug")))
     m = payload["metrics"]["all"]
     print(f"[rewardgym] {out_dir / 'report.md'}: pearson={m['pearson']:.3f} spearman={m['spearman']:.3f} "
           f"epic={m['epic']:.3f} auc={m.get('auc_success', float('nan')):.3f} steps={m['steps']}")
