@@ -1,12 +1,91 @@
 """Turns bad command-line overrides into one clear line (exit code 2) before Hydra runs."""
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from importlib import resources
 
 GROUPS = ("env", "reward", "agent")
-# Keys that must hold integers (a typo here would otherwise fail deep inside the run).
-INT_KEYS = ("seed", "checkpoint_freq", "eval.episodes", "agent.total_timesteps", "agent.n_envs")
+
+
+@dataclass(frozen=True)
+class Range:
+    """Allowed values of a numeric config key: an integer or a finite number from ``low`` to
+    ``high`` (``None``: unbounded), each end included unless ``*_open``."""
+
+    integer: bool
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def holds(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if (self.integer and not isinstance(value, int)) or not math.isfinite(value):
+            return False
+        low_ok = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        high_ok = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return low_ok and high_ok
+
+    def __str__(self) -> str:
+        kind = "an integer" if self.integer else "a finite number"
+        if self.low is not None and self.high is not None:
+            return f"{kind} in {'(' if self.low_open else '['}{self.low}, {self.high}{')' if self.high_open else ']'}"
+        if self.low is not None:
+            return f"{kind} {'>' if self.low_open else '>='} {self.low}"
+        if self.high is not None:
+            return f"{kind} {'<' if self.high_open else '<='} {self.high}"
+        return kind
+
+
+COUNT, POSITIVE_INT = Range(True, 0), Range(True, 1)
+POSITIVE, NON_NEGATIVE, UNIT = Range(False, 0, low_open=True), Range(False, 0), Range(False, 0, 1)
+# Numeric keys of the apps' configs and their ranges (a key absent from an app's config is
+# skipped; null is allowed where the config documents it). A bad value would otherwise fail
+# deep inside the run, e.g. agent.n_envs=-1 as an IndexError in stable-baselines3.
+RANGES: dict[str, Range] = {
+    "seed": Range(True, 0, 2**32 - 1),        # numpy's legacy seeding, used by stable-baselines3
+    "checkpoint_freq": POSITIVE_INT,          # env steps between checkpoints
+    "torch_threads": POSITIVE_INT,            # null: torch's default
+    "eval.episodes": COUNT,                   # 0: no final evaluation
+    "agent.total_timesteps": POSITIVE_INT,
+    "agent.n_envs": POSITIVE_INT,
+    "agent.ppo.n_steps": POSITIVE_INT,        # and n_steps * n_envs > 1 (below)
+    "agent.ppo.batch_size": Range(True, 2),   # PPO normalises advantages per mini-batch
+    "agent.ppo.n_epochs": POSITIVE_INT,
+    "agent.ppo.learning_rate": POSITIVE,
+    "agent.ppo.gamma": UNIT,
+    "agent.ppo.gae_lambda": UNIT,
+    "agent.ppo.clip_range": POSITIVE,
+    "agent.ppo.ent_coef": NON_NEGATIVE,
+    "agent.ppo.vf_coef": NON_NEGATIVE,
+    "agent.ppo.max_grad_norm": POSITIVE,
+    "agent.ppo.target_kl": POSITIVE,          # not in ppo.yaml; null or +agent.ppo.target_kl=...
+    "rollouts.episodes": POSITIVE_INT,        # rewardgym-eval-reward
+    "rollouts.n_envs": POSITIVE_INT,
+    "rollouts.frames_per_episode": POSITIVE_INT,
+    "rollouts.episodes_with_frames": COUNT,
+}
+INT_KEYS = tuple(key for key, allowed in RANGES.items() if allowed.integer)
+
+
+def range_problem(cfg) -> str | None:
+    """``"agent.n_envs must be an integer >= 1, got -1"`` for the first value out of its range."""
+    from omegaconf import OmegaConf
+
+    for key, allowed in RANGES.items():
+        value = OmegaConf.select(cfg, key)
+        if value is not None and not allowed.holds(value):
+            return f"{key} must be {allowed}, got {value!r}"
+    n_steps, n_envs = OmegaConf.select(cfg, "agent.ppo.n_steps"), OmegaConf.select(cfg, "agent.n_envs")
+    if n_steps is not None and n_envs is not None and n_steps * n_envs < 2:
+        return (f"agent.ppo.n_steps * agent.n_envs must be > 1 (one rollout of one step cannot be "
+                f"normalised), got {n_steps} * {n_envs}")
+    return None
+
+
 _BAD_KEY = re.compile(r"Could not override '([^']+)'|Key '([^']+)' is not in struct")
 
 
@@ -42,13 +121,13 @@ def _unknown_key_message(err: Exception, config_name: str, good: list[str]) -> s
 
 
 def _check_values(cfg, choices: dict[str, str]) -> str | None:
-    """Type checks and a dry resolve of the reward config (interpolations into ``env``)."""
+    """Range checks of the numeric keys (``RANGES``) and a dry resolve of the reward config
+    (interpolations into ``env``)."""
     from omegaconf import OmegaConf
 
-    for key in INT_KEYS:
-        value = OmegaConf.select(cfg, key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            return f"{key} must be an integer, got {value!r}"
+    problem = range_problem(cfg)
+    if problem:
+        return problem
     try:
         OmegaConf.to_container(cfg.reward, resolve=True)
     except Exception as err:

@@ -57,12 +57,14 @@ def test_resume_continues_step_count(finished_run, tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["env=nope"], "unknown env 'nope'. Valid choices: browser_click_button,"),
+    (["env=nope"], "unknown env 'nope'. Valid choices: browser, browser_click_button,"),
     (["reward=magic"], "unknown reward 'magic'. Valid choices: clip, constant, gaussian, keypoint, none"),
     (["hydra/launcher=nope"], "unknown hydra/launcher 'nope'. Valid choices: basic, joblib, joblib_2cores"),
     (["agent.not_a_key=1"], "unknown key 'agent.not_a_key'. Valid keys under 'agent': n_envs, normalize,"),
-    (["-m", "seed=0,x"], "seed must be an integer, got 'x'"),
-    (["env=cartpole", "reward=keypoint"], "reward 'keypoint' cannot be built for env 'cartpole'"),
+    (["-m", "seed=0,x"], "seed must be an integer in [0, 4294967295], got 'x'"),
+    (["agent.n_envs=-1"], "agent.n_envs must be an integer >= 1, got -1"),
+    (["-m", "agent.ppo.gamma=0.9,1.5"], "agent.ppo.gamma must be a finite number in [0, 1], got 1.5"),
+    (["env=cartpole", "reward=keypoint"], "keypoint reward needs waypoints and tracked: CartPole-v1 has no keypoint_plan"),
     (["reward._target_=no.such.Wrapper"], "reward._target_ 'no.such.Wrapper' cannot be imported"),
     # passes the checks before Hydra; the wrapper's own __init__ refuses the value during the run
     (["reward=keypoint", "reward.radius=-1", "agent.total_timesteps=64", "eval.episodes=0"],
@@ -107,7 +109,7 @@ def test_custom_wrapper_by_target_and_sweep_summary(tmp_path):
 
     events = EventAccumulator(str(next(sweep.glob("*/tb/PPO_*")))).Reload()
     scalars = {tag: events.Scalars(tag)[-1].value for tag in events.Tags()["scalars"]}
-    assert scalars["reward/bonus"] == pytest.approx(0.5) and scalars["reward/shaped_mean"] == pytest.approx(1.5)
+    assert scalars["shaped/bonus"] == pytest.approx(0.5) and scalars["reward/shaped_mean"] == pytest.approx(1.5)
     assert scalars["reward/env_mean"] == pytest.approx(1.0) and "rollout/success_rate" in scalars
 
 
@@ -123,6 +125,18 @@ def test_eval_app(finished_run, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "rewardgym.agents.evaluate", str(tmp_path / "nope")],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not a rewardgym run dir" in bad.stderr
+
+
+def test_browser_alias_trains_and_names_its_run_dir(tmp_path):
+    """``env=browser_click_red`` (an alias of ``env=browser env.kwargs.task=click-red``) runs and
+    keeps its name in the default output dir."""
+    pytest.importorskip("playwright")
+    tiny = ["agent.total_timesteps=16", "agent.n_envs=1", "agent.ppo.n_steps=16", "agent.ppo.batch_size=16",
+            "agent.ppo.n_epochs=1", "eval.episodes=1", "checkpoint_freq=1000"]
+    _run(["env=browser_click_red", *tiny], tmp_path)
+    (run,) = (tmp_path / "outputs" / "browser_click_red__none__0").iterdir()
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["env"] == "rewardgym/Browser-v0" and m["env_kwargs"]["task"] == "click-red"
 
 
 def test_nan_action_is_an_error():
@@ -165,3 +179,29 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     assert f"at {saved} steps" in out.stdout
     m = json.loads((run_dir / "metrics.json").read_text())
     assert m["resumed_from_steps"] == saved and saved + 256 <= m["total_timesteps"] < saved + 256 + 2 * 256
+
+
+BUGGY_WRAPPER = '''
+import gymnasium as gym
+
+class FailsMidRun(gym.Wrapper):
+    """Builds fine, then raises the kind of error an argument check would raise: a bug, not input."""
+    def __init__(self, env, after: int = 50):
+        super().__init__(env)
+        self.after, self.t = after, 0
+
+    def step(self, action):
+        self.t += 1
+        if self.t > self.after:
+            raise ValueError("an internal bug deep in a step")
+        return self.env.step(action)
+'''
+
+
+def test_an_error_during_training_keeps_its_traceback_and_is_not_exit_2(tmp_path):
+    (tmp_path / "buggy.py").write_text(BUGGY_WRAPPER)
+    args = ["+reward._target_=buggy.FailsMidRun", "+reward._partial_=true", f"hydra.run.dir={tmp_path / 'run'}"]
+    out = subprocess.run(TRAIN + args + FAST, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+    assert out.returncode not in (0, 2), out.stderr
+    assert "Traceback" in out.stderr and "an internal bug deep in a step" in out.stderr
