@@ -131,14 +131,22 @@ def parse_prediction(text: str) -> np.ndarray | None:
     return np.array(points[-1], dtype=np.float64) if points else None
 
 
-def _target_boxes(target: Any) -> np.ndarray:
-    """A dataset cell -> (K,4) boxes: a box, a list of boxes, or their text ("[x1, y1, x2, y2]")."""
+def _target_boxes(target: Any, name: str = "solution") -> np.ndarray:
+    """A dataset cell -> (K,4) boxes: a box, a list of boxes, or their text ("[x1, y1, x2, y2]").
+
+    Raises ``ValueError`` naming the cell (``name``) for a box that is not finite or has no
+    positive size (x2 <= x1 or y2 <= y1): a bad target is the dataset's error, never a 0 score.
+    """
     if isinstance(target, str):
         found = _BOX_RE.findall(target)
         if not found:
-            raise ValueError(f"no [x1, y1, x2, y2] box in the solution {target!r}")
-        return np.array(found, dtype=np.float64)
-    return np.asarray(target, dtype=np.float64).reshape(-1, 4)
+            raise ValueError(f"no [x1, y1, x2, y2] box in the {name} {target!r}")
+        return _as_boxes(np.array(found, dtype=np.float64).tolist(), name)
+    try:
+        boxes = np.asarray(target, dtype=np.float64).reshape(-1, 4)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a box [x1, y1, x2, y2] or a list of boxes, got {target!r}") from None
+    return _as_boxes(boxes.tolist(), name)  # a list: the message shows the numbers alone
 
 
 def completion_text(completion: Any) -> str:
@@ -162,7 +170,8 @@ def make_trl_reward(alpha: float = 0.5, w_point: float = 1.0, w_coverage: float 
     list of boxes (the best is scored), or the text of a box), and the optional columns
     ``width``/``height`` (the frame of the box-size term). Completions are strings or chat
     messages. It returns one float per completion; unparsable text or a degenerate predicted
-    box scores 0.
+    box scores 0 (the model's error), while a target box that is not finite or has no positive
+    size, or a bad ``width``/``height``, raises ``ValueError`` naming the cell (the dataset's).
 
     Example:
         >>> reward = make_trl_reward()
@@ -181,13 +190,16 @@ def make_trl_reward(alpha: float = 0.5, w_point: float = 1.0, w_coverage: float 
         if len(targets) != len(completions):
             raise ValueError(f"{len(completions)} completions but {len(targets)} {column!r} entries")
         for i, (completion, target) in enumerate(zip(completions, targets)):
-            pred = parse_prediction(completion_text(completion))
-            if pred is None:
-                scores.append(0.0)
-                continue
+            # bad targets are the dataset's fault: raise, naming them (checked before the completion)
+            boxes = _target_boxes(target, f"{column}[{i}]")[None]
             width = float(kwargs["width"][i]) if "width" in kwargs else 1.0
             height = float(kwargs["height"][i]) if "height" in kwargs else 1.0
-            boxes = _target_boxes(target)[None]  # bad targets are the dataset's fault: raise
+            if not (np.isfinite(width) and np.isfinite(height) and width > 0 and height > 0):
+                raise ValueError(f"width[{i}] and height[{i}] must be finite and > 0, got {width}, {height}")
+            pred = parse_prediction(completion_text(completion))
+            if pred is None:  # the model's error: it scores 0
+                scores.append(0.0)
+                continue
             try:
                 r = grounding_reward(pred, boxes, alpha, w_point, w_coverage, w_size, width, height)
                 scores.append(float(r[0]))

@@ -93,3 +93,23 @@ def test_trl_adapter_columns_chat_and_text_solutions():
     assert trl_reward(["[0.5, 0.5, 0.4, 0.6]"], solution=[[0.4, 0.4, 0.6, 0.6]]) == [0.0]  # degenerate prediction
     with pytest.raises(KeyError, match="solution"):
         trl_reward(["(1, 2)"], answer=[[0, 0, 1, 1]])
+
+
+@pytest.mark.parametrize("solution, needle", [
+    ([[0.6, 0.6, 0.4, 0.4]], r"solution\[0\] must have x2 > x1 and y2 > y1 .*\[0.6, 0.6, 0.4, 0.4\]"),  # inverted
+    ([[math.nan, 0.4, 0.6, 0.6]], r"solution\[0\] must be finite, got \[\[nan, 0.4, 0.6, 0.6\]\]"),
+    (["[0.4, 0.4, 0.4, 0.6]"], r"solution\[0\] must have x2 > x1"),                                 # zero width, as text
+    ([[[0.1, 0.1, 0.2, 0.2], [0.5, 0.5, 0.5, 0.5]]], r"solution\[0\] .*\[0.5, 0.5, 0.5, 0.5\]"),       # one bad of two
+    ([[0.1, 0.2, 0.3]], r"solution\[0\] must be a box"),
+])
+def test_trl_bad_dataset_box_raises_naming_it(solution, needle):
+    """A bad dataset box is the dataset's error: it raises whatever the completion says."""
+    for completion in ("(0.5, 0.5)", "no idea"):
+        with pytest.raises(ValueError, match=needle):
+            trl_reward([completion], solution=solution)
+
+
+def test_trl_bad_width_raises_and_bad_completion_scores_zero():
+    with pytest.raises(ValueError, match=r"width\[0\] and height\[0\] must be finite and > 0"):
+        trl_reward(["(5, 5)"], solution=[[0, 0, 10, 10]], width=[0], height=[10])
+    assert trl_reward(["[0.6, 0.6, 0.4, 0.4]", "nan"], solution=[[0.4, 0.4, 0.6, 0.6]] * 2) == [0.0, 0.0]
