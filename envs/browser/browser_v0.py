@@ -116,7 +116,7 @@ class BrowserEnv(gym.Env):
         if frame_rate_limit not in (None, True, False):
             raise ValueError(f"frame_rate_limit must be None, True or False, got {frame_rate_limit!r}")
         self.frame_rate_limit = (task_dir is not None) if frame_rate_limit is None else frame_rate_limit
-        self.session = PageSession(self.server.origin, self.viewport, executable_path, timeout_ms,
+        self.session = PageSession(self.server, self.viewport, executable_path, timeout_ms,
                                    self.frame_rate_limit)
         self._reset_js = _reset_js(self.task, obs_type == "elements")
         self._after_click_js = _after_click_js(self.task, obs_type == "elements")

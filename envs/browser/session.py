@@ -1,8 +1,16 @@
 """Headless Chromium through Playwright: one browser per process, one context + page per env.
 
-Every request that is not to the task server's own origin (other hosts, other loopback
-ports, ``file://``, ``data:`` frames...) is aborted and counted. A crashed or hung browser is
-relaunched by the next ``reset()``.
+Three layers keep a page to the task server's own origin (see docs/browser.md, "Threat model"):
+
+1. Chromium runs in the process's own network namespace (``sandbox.py``) where the task
+   server's sockets are the only listeners: nothing else is reachable at all;
+2. every context's traffic goes through its own proxy endpoint of the task server
+   (``server.py``), which answers only the origin and refuses and counts everything else
+   (workers, worklets, beacons and WebRTC's TCP included; WebRTC's non-proxied UDP is off);
+3. Playwright routing aborts and counts a page's requests that are not to the origin, and
+   closes page WebSockets unconnected.
+
+A crashed or hung browser is relaunched by the next ``reset()``.
 """
 from __future__ import annotations
 
@@ -13,7 +21,10 @@ import threading
 
 DEFAULT_EXECUTABLE = os.environ.get("REWARDGYM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+                 # WebRTC may use only the proxy (TURN over TCP, which the proxy refuses): no UDP, no STUN.
+                 "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+                 "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 # Without these, headless Chromium draws at most 60 frames/s and a screenshot waits for the next
 # frame tick (about 16.7 ms of a 33 ms step, measured). With them a frame is drawn on demand; the
 # price is that a page animating with requestAnimationFrame redraws as fast as a core allows.
@@ -29,24 +40,26 @@ class BrowserProcess:
     _shared: dict[tuple, "BrowserProcess"] = {}
     _lock = threading.Lock()
 
-    def __init__(self, executable: str, args: tuple[str, ...] = tuple(CHROMIUM_ARGS)):
+    def __init__(self, executable: str, args: tuple[str, ...] = tuple(CHROMIUM_ARGS), sandbox=None):
         if not os.path.exists(executable):
             raise FileNotFoundError(
                 f"Chromium not found at {executable!r}. Install Debian's chromium (scripts/setup.sh does) or pass "
                 "executable_path=... / set REWARDGYM_CHROMIUM. Playwright's own browser download is not used.")
-        self.executable, self.args = executable, tuple(args)
+        self.executable, self.args, self.sandbox = executable, tuple(args), sandbox
         self.users = 0
         self._pw = None
         self.browser = None
 
     @classmethod
-    def acquire(cls, executable: str = DEFAULT_EXECUTABLE, frame_rate_limit: bool = True) -> "BrowserProcess":
-        """The process's shared browser for this executable and frame-rate setting."""
+    def acquire(cls, executable: str = DEFAULT_EXECUTABLE, frame_rate_limit: bool = True,
+                sandbox=None) -> "BrowserProcess":
+        """The process's shared browser for this executable and frame-rate setting, run inside
+        ``sandbox`` (a :class:`~.sandbox.NetSandbox`) when given."""
         args = tuple(CHROMIUM_ARGS + ([] if frame_rate_limit else UNLIMITED_FRAME_RATE_ARGS))
         with cls._lock:
             proc = cls._shared.get((executable, args))
             if proc is None:
-                proc = cls._shared[(executable, args)] = BrowserProcess(executable, args)
+                proc = cls._shared[(executable, args)] = BrowserProcess(executable, args, sandbox)
             proc.users += 1
             return proc
 
@@ -65,8 +78,8 @@ class BrowserProcess:
         from playwright.sync_api import sync_playwright
 
         self._pw = sync_playwright().start()
-        self.browser = self._pw.chromium.launch(executable_path=self.executable, headless=True,
-                                                  args=list(self.args))
+        executable = self.sandbox.wrap(self.executable) if self.sandbox is not None else self.executable
+        self.browser = self._pw.chromium.launch(executable_path=executable, headless=True, args=list(self.args))
         return self.browser
 
     def shutdown(self) -> None:
@@ -118,19 +131,25 @@ def _close_all() -> None:
 
 
 class PageSession:
-    """One isolated browser context and page, locked to ``origin``."""
+    """One isolated browser context and page, locked to the origin of ``server`` (a
+    :class:`~.server.TaskServer`), with its own proxy endpoint of that server."""
 
-    def __init__(self, origin: str, viewport: tuple[int, int], executable: str = DEFAULT_EXECUTABLE,
+    def __init__(self, server, viewport: tuple[int, int], executable: str = DEFAULT_EXECUTABLE,
                  timeout_ms: float = 5000, frame_rate_limit: bool = True):
-        self.origin, self.viewport, self.timeout_ms = origin, viewport, timeout_ms
-        self.proc = BrowserProcess.acquire(executable, frame_rate_limit)
+        self.origin, self.viewport, self.timeout_ms = server.origin, viewport, timeout_ms
+        self.blocked_count = 0                           # every request or WebSocket refused so far, any layer
+        self.blocked = collections.deque(maxlen=100)     # the latest refused URLs
+        self._count_lock = threading.Lock()
+        self._close_proxy = None
         self.context = self.page = None
-        self.blocked_count = 0                           # every request or WebSocket aborted so far
-        self.blocked = collections.deque(maxlen=100)     # the latest aborted URLs
+        self.proc = BrowserProcess.acquire(executable, frame_rate_limit, server.sandbox)
+        self.proxy_url, self._close_proxy = server.proxy(self._block)
 
     def _block(self, url: str) -> None:
-        self.blocked_count += 1
-        self.blocked.append(url)
+        """Counts one refused request; called by routing (this thread) and the proxy (server threads)."""
+        with self._count_lock:
+            self.blocked_count += 1
+            self.blocked.append(url)
 
     def _allow(self, route) -> None:
         url = route.request.url
@@ -152,7 +171,8 @@ class PageSession:
         self.close_page()
         browser = self.proc.ensure()
         self.context = browser.new_context(viewport={"width": self.viewport[0], "height": self.viewport[1]},
-                                           device_scale_factor=1, java_script_enabled=True, service_workers="block")
+                                           device_scale_factor=1, java_script_enabled=True, service_workers="block",
+                                           proxy={"server": self.proxy_url})  # loopback too (Playwright adds <-loopback>)
         self.context.set_default_timeout(self.timeout_ms)
         self.context.route("**/*", self._allow)
         self.context.route_web_socket("**/*", self._block_websocket)  # not seen by route()
@@ -172,6 +192,9 @@ class PageSession:
 
     def close(self) -> None:
         self.close_page()
+        if self._close_proxy is not None:
+            self._close_proxy()
+            self._close_proxy = None
         if self.proc is not None:
             self.proc.release()
             self.proc = None

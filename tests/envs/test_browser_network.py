@@ -64,7 +64,9 @@ def test_websocket_and_file_urls_get_nothing():
 def test_the_blocked_url_log_is_bounded_but_the_count_is_not():
     from rewardgym.envs.browser.session import PageSession
 
-    session = PageSession("http://127.0.0.1:1", (160, 210))
+    from rewardgym.envs.browser.server import shared_server
+
+    session = PageSession(shared_server(), (160, 210))
     try:
         for i in range(250):
             session._block(f"http://example.com/{i}")
