@@ -36,6 +36,26 @@ OTHER_DROP = 0.5  # fraction of unlabelled ("other") humanoid states skipped
 SOURCES = ("humanoid", "cartpole", "mountaincar")
 
 
+def normalise_images(images_u8, model, device):
+    """uint8 (N,S,S,3) -> normalised float NCHW with the model's mean/std (as the CLIP reward)."""
+    import open_clip
+    import torch
+
+    cfg = getattr(model.visual, "preprocess_cfg", {}) or {}
+    mean = torch.tensor(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN), device=device).view(1, 3, 1, 1)
+    std = torch.tensor(cfg.get("std", open_clip.OPENAI_DATASET_STD), device=device).view(1, 3, 1, 1)
+    x = torch.as_tensor(images_u8, device=device).permute(0, 3, 1, 2).float() / 255.0
+    return (x - mean) / std
+
+
+def load_split(data_dir: str | Path, split: str) -> dict:
+    path = Path(data_dir) / f"{split}.npz"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found; make it with rewardgym-make-clip-data --out {data_dir}")
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
 def to_model_frames(frames, size: int) -> np.ndarray:
     """uint8 HxWx3 frames -> uint8 (N,size,size,3), exactly as the CLIP reward's model sees them
     (``clip_models.model_frames``: centre square crop, antialiased bicubic resize)."""

@@ -29,7 +29,7 @@ def zero_shot_accuracy(model, tokenizer, split: dict, device: str = "cpu", batch
     import torch
     import torch.nn.functional as F
 
-    from .train import normalise_images
+    from .data import normalise_images
 
     model.eval()
     feats = []
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.data:
         from rewardgym.reward_wrappers.clip_models import load_clip
 
-        from .train import load_split
+        from .data import load_split
 
         enc = load_clip(a.model, a.pretrained, "open_clip", "cpu", "float32")
         res["zero_shot"] = zero_shot_accuracy(enc.model, enc.tokenizer, load_split(a.data, "test"), "cpu")

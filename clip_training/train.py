@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import captions
+from .data import load_split, normalise_images
 
 
 def build_model(config: str | Path | None = None, device: str = "cpu"):
@@ -46,18 +47,6 @@ def build_model(config: str | Path | None = None, device: str = "cpu"):
     clip_models.register_config(path)
     model = open_clip.create_model(path.stem, pretrained=None, device=device)
     return model, open_clip.get_tokenizer(path.stem), path.stem
-
-
-def normalise_images(images_u8, model, device):
-    """uint8 (N,S,S,3) -> normalised float NCHW with the model's mean/std (as the CLIP reward)."""
-    import open_clip
-    import torch
-
-    cfg = getattr(model.visual, "preprocess_cfg", {}) or {}
-    mean = torch.tensor(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN), device=device).view(1, 3, 1, 1)
-    std = torch.tensor(cfg.get("std", open_clip.OPENAI_DATASET_STD), device=device).view(1, 3, 1, 1)
-    x = torch.as_tensor(images_u8, device=device).permute(0, 3, 1, 2).float() / 255.0
-    return (x - mean) / std
 
 
 def label_aware_clip_loss(img, txt, labels, logit_scale, rewards=None, graded_beta: float = 0.0):
@@ -83,14 +72,6 @@ def label_aware_clip_loss(img, txt, labels, logit_scale, rewards=None, graded_be
         t2i = torch.where(graded, soft, target)
     return 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean()
                   + torch.sum(-t2i * F.log_softmax(logits.t(), 1), 1).mean())
-
-
-def load_split(data_dir: str | Path, split: str) -> dict:
-    path = Path(data_dir) / f"{split}.npz"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found; make it with rewardgym-make-clip-data --out {data_dir}")
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
 
 
 def save_fp16_state_dict(model, path: Path) -> None:

@@ -92,7 +92,7 @@ def test_pipeline_end_to_end_and_loss_drops(tmp_path):
                       "--size", "32", "--test-fraction", "0.5", "--seed", "1"]) == 0
     meta = json.loads((tmp_path / "d" / "meta.json").read_text())
     assert meta["train"]["frames"] == 52 and meta["test"]["seed"] != meta["train"]["seed"]
-    split = train.load_split(tmp_path / "d", "train")
+    split = data.load_split(tmp_path / "d", "train")
     humanoid = split["domains"] == "humanoid"
     pose_cols = [captions.LABELS.index(t) for t in captions.DOMAIN_LABELS["humanoid"] if t != "other"]
     assert np.isfinite(split["rewards"][humanoid][:, pose_cols]).all()
@@ -149,7 +149,7 @@ def test_bad_arguments_are_rejected(tmp_path):
     with pytest.raises(SystemExit, match="--graded-beta must be >= 0, got -1.0"):
         train.main(["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--graded-beta", "-1"])
     with pytest.raises(FileNotFoundError, match="rewardgym-make-clip-data"):
-        train.load_split(tmp_path, "train")
+        data.load_split(tmp_path, "train")
     with pytest.raises(SystemExit, match="nothing to render"):
         data.main(["--out", str(tmp_path / "x"), "--humanoid", "0", "--cartpole", "0", "--mountaincar", "0"])
 
