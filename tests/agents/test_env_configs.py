@@ -41,6 +41,30 @@ def test_env_config(name):
         env.close()
 
 
+BROWSER_ALIASES = [n for n in ENV_CONFIGS if n.startswith("browser_")]
+
+
+def test_one_browser_config_and_thin_aliases():
+    """``env=browser env.kwargs.task=<task>`` is the browser config; ``env=browser_<task>`` names
+    compose to exactly that (a defaults entry plus the task) and keep their name for the run dir."""
+    from importlib import resources
+
+    from rewardgym.envs.browser.tasks import MINIWOB_TASKS, OWN_TASKS
+
+    assert len(BROWSER_ALIASES) >= 11 and "browser" in ENV_CONFIGS
+    for name in BROWSER_ALIASES:
+        raw = OmegaConf.load(str(resources.files("rewardgym.conf") / "env" / f"{name}.yaml"))
+        assert list(raw.defaults) == ["browser", "_self_"] and set(raw) == {"defaults", "kwargs"}, name
+        task = raw.kwargs.task
+        assert set(raw.kwargs) == {"task"} and (task in OWN_TASKS or task.removeprefix("miniwob/") in MINIWOB_TASKS)
+        with initialize_config_module(config_module="rewardgym.conf", version_base=None):
+            alias = compose(config_name="config", overrides=[f"env={name}"], return_hydra_config=True)
+            one = compose(config_name="config", overrides=["env=browser", f"env.kwargs.task={task}"])
+        assert alias.env == one.env and alias.env.kwargs.task == task
+        assert alias.hydra.runtime.choices.env == name  # outputs/<name>__<reward>__<seed>/...
+    assert _cfg("browser_click_red", "env.kwargs.task=click-shape").env.kwargs.task == "click-shape"
+
+
 def test_vlmrm_prompts_of_classic_control():
     """CartPole / MountainCar carry the VLM-RM paper's goal and baseline prompts."""
     cart = _cfg("cartpole").env
