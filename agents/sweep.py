@@ -9,6 +9,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from rewardgym.cli import run_overrides
+
 
 def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -30,9 +32,7 @@ def summarize(sweep_dir: Path) -> Path | None:
     for metrics_file in sorted(Path(sweep_dir).glob("*/metrics.json")):
         run = metrics_file.parent
         flat = _flat(json.loads(metrics_file.read_text()))
-        overrides_file = run / ".hydra" / "overrides.yaml"
-        overrides = " ".join(line[2:].strip() for line in overrides_file.read_text().splitlines()
-                             if line.startswith("- ")) if overrides_file.exists() else ""
+        overrides = " ".join(run_overrides(run))
         rows.append({"run": run.name, "overrides": overrides, **flat})
     if not rows:
         return None

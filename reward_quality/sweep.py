@@ -9,19 +9,14 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from rewardgym.cli import run_overrides
+
 METRICS = ("pearson", "spearman", "epic", "auc_success")
 
 
 def _overrides(run: Path) -> dict[str, str]:
-    f = run / ".hydra" / "overrides.yaml"
-    if not f.exists():
-        return {}
-    out = {}
-    for line in f.read_text().splitlines():
-        if line.startswith("- ") and "=" in line:
-            k, v = line[2:].strip().split("=", 1)
-            out[k] = v
-    return out
+    """``{key: value}`` of the run's command-line overrides (``rewardgym.cli.run_overrides``)."""
+    return dict(o.split("=", 1) for o in run_overrides(run) if "=" in o)
 
 
 def _num(v: str) -> float | None:

@@ -212,6 +212,22 @@ def validate_overrides(argv: list[str], config_name: str) -> str | None:
         GlobalHydra.instance().clear()
 
 
+def run_overrides(run_dir) -> list[str]:
+    """The command-line overrides of one Hydra run (its ``.hydra/overrides.yaml``), as typed.
+
+    Read with OmegaConf, so an override Hydra stored quoted (``- 'env.prompts.goal=["pole: upright"]'``)
+    comes back without the YAML quotes. A run without the file has none: ``[]``.
+    """
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    path = Path(run_dir) / ".hydra" / "overrides.yaml"
+    if not path.exists():
+        return []
+    return [str(line) for line in OmegaConf.load(path)]
+
+
 def exit_on_bad_overrides(prog: str, config_name: str, argv: list[str] | None = None) -> None:
     """The console entries' first step: one line naming the bad override and exit code 2."""
     import sys
