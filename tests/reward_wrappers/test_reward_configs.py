@@ -31,8 +31,21 @@ def test_reward_config_instantiates(env, reward, cls, batched):
         assert set(factory.wrapper_kwargs) == {"reward_every", "episode_end_only"}
         return
     assert isinstance(factory, functools.partial) and factory.func is cls
-    if reward == "keypoint":
-        assert factory.keywords["waypoints"] == ["goal"] and factory.keywords["grasp"] == "object"
+    if reward == "keypoint":  # the plan is the env's own: null in the config, read by the wrapper
+        assert all(factory.keywords[k] is None for k in ("waypoints", "grasp", "tracked", "camera"))
+        import gymnasium as gym
+
+        spec = factory(gym.make(cfg.env.id, **cfg.env.kwargs)).spec_kp
+        assert (spec.grasp, spec.waypoints, spec.tracked) == ("object", ["goal"], "gripper")
+
+
+def test_an_env_config_may_override_the_keypoint_plan():
+    with initialize_config_module(config_module="rewardgym.conf", version_base=None):
+        cfg = compose(config_name="config", overrides=["env=manip_push", "reward=keypoint",
+                                                       "+env.keypoint.waypoints=[lift,goal]", "+env.keypoint.grasp=false"])
+    factory = instantiate(cfg.reward)
+    assert factory.keywords["waypoints"] == ["lift", "goal"] and factory.keywords["grasp"] is False
+    assert factory.keywords["tracked"] is None
 
 
 def test_none_is_ground_truth():
