@@ -173,12 +173,14 @@ def validate_overrides(argv: list[str], config_name: str) -> str | None:
     try:
         with initialize_config_module(config_module="rewardgym.conf", version_base=None):
             loader = GlobalHydra.instance().config_loader()
+            # a user's own config dir (hydra.searchpath=[file://...]) adds group options: honour it
+            search = [ov.input_line for ov in parsed if ov.key_or_group == "hydra.searchpath"]
             plain: list[tuple[str | None, list[str]]] = []
             for ov in parsed:
                 key = ov.key_or_group
                 values = list(ov.sweep_string_iterator()) if ov.is_sweep_override() else [ov.get_value_element_as_str()]
                 if key in GROUPS or key.startswith("hydra/"):
-                    valid = loader.get_group_options(key)
+                    valid = loader.get_group_options(key, config_name=config_name, overrides=search)
                     for value in values:
                         if value not in valid:
                             return f"unknown {key} {value!r}. Valid choices: {', '.join(valid)}"
@@ -190,16 +192,16 @@ def validate_overrides(argv: list[str], config_name: str) -> str | None:
             for lhs, values in plain:  # first values, one at a time: names the first bad key
                 override = values[0] if lhs is None else f"{lhs}={values[0]}"
                 try:
-                    compose(config_name=config_name, overrides=good + [override])
+                    compose(config_name=config_name, overrides=search + good + [override])
                 except Exception as err:
-                    return (_unknown_key_message(err, config_name, good)
+                    return (_unknown_key_message(err, config_name, search + good)
                             or f"bad override {override!r}: {_first_line(err)}")
                 good.append(override)
             for i, (lhs, values) in enumerate(plain):  # each sweep value with the others' first
                 for value in values if lhs is not None else values[:1]:
                     overrides = good if lhs is None else good[:i] + [f"{lhs}={value}"] + good[i + 1:]
                     try:
-                        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
+                        cfg = compose(config_name=config_name, overrides=search + overrides, return_hydra_config=True)
                     except Exception as err:
                         return f"bad override {lhs}={value}: {_first_line(err)}"
                     problem = _check_values(cfg, dict(cfg.hydra.runtime.choices))
