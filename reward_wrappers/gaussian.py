@@ -221,20 +221,25 @@ class GaussianGroundingReward(RewardWrapper):
     action was chosen on (from ``reset`` or step t-1). The env's own success still ends the
     episode; its reward is kept in ``info["env_reward"]``.
 
+    Reward: ``grounding + success_bonus * success + env_weight * env_reward``; ``env_weight=1``
+    trains on the env's sparse reward with the Gaussian term as dense shaping.
+
     Example:
         >>> env = GaussianGroundingReward(gym.make("rewardgym/Browser-v0"))  # doctest: +SKIP
     """
 
     def __init__(self, env, alpha: float = 0.5, w_point: float = 1.0, w_coverage: float = 1.0,
-                 w_size: float = 0.0, success_bonus: float = 0.0):
+                 w_size: float = 0.0, success_bonus: float = 0.0, env_weight: float = 0.0):
         _check_alpha(alpha)
         for name, w in (("w_point", w_point), ("w_coverage", w_coverage), ("w_size", w_size)):
             if w < 0:
                 raise ValueError(f"{name} must be >= 0, got {w}")
+        if not np.isfinite(env_weight):
+            raise ValueError(f"env_weight must be finite, got {env_weight}")
         super().__init__(env, alpha=alpha, w_point=w_point, w_coverage=w_coverage, w_size=w_size,
-                         success_bonus=success_bonus)
+                         success_bonus=success_bonus, env_weight=env_weight)
         self.alpha, self.w_point, self.w_coverage, self.w_size = alpha, w_point, w_coverage, w_size
-        self.success_bonus = success_bonus
+        self.success_bonus, self.env_weight = success_bonus, float(env_weight)
         self._targets: np.ndarray | None = None
         self._action = None
 
@@ -258,7 +263,7 @@ class GaussianGroundingReward(RewardWrapper):
         self._targets = self._boxes_of(info) if "target_boxes" in info else targets
         r = self.score(self._action, targets)
         bonus = self.success_bonus if info.get("success") else 0.0
-        return r + bonus, {"gaussian": r}
+        return r + bonus + self.env_weight * env_reward, {"gaussian": r}
 
     def score(self, action: np.ndarray, targets: np.ndarray) -> float:
         """Best grounding reward of one action over the (K,4) targets; 0 when K = 0.
