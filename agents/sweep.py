@@ -52,8 +52,13 @@ def summarize(sweep_dir: Path) -> Path | None:
 
 
 class SweepSummary(Callback):
+    """Hydra callback: when a multirun ends, writes its summary table and prints it."""
+
+    label = "sweep summary"
+    summarize = staticmethod(summarize)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        md = summarize(Path(config.hydra.sweep.dir))
+        md = self.summarize(Path(config.hydra.sweep.dir))
         if md is not None:
-            print(f"[rewardgym] sweep summary: {md}")
+            print(f"[rewardgym] {self.label}: {md}")
             print(md.read_text())

@@ -5,10 +5,7 @@ import csv
 import json
 from pathlib import Path
 from typing import Any
-
-from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
-
+from rewardgym.agents.sweep import SweepSummary
 from rewardgym.cli import run_overrides
 
 METRICS = ("pearson", "spearman", "epic", "auc_success")
@@ -86,9 +83,8 @@ def _plot(rows: list[dict], varying: list[str], out: Path) -> None:
     plt.close(fig)
 
 
-class RewardSweepSummary(Callback):
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        md = summarize(Path(config.hydra.sweep.dir))
-        if md is not None:
-            print(f"[rewardgym] reward sweep comparison: {md}")
-            print(md.read_text())
+class RewardSweepSummary(SweepSummary):
+    """Hydra callback of ``rewardgym-eval-reward -m``: the comparison table of the sweep's reports."""
+
+    label = "reward sweep comparison"
+    summarize = staticmethod(summarize)
