@@ -65,6 +65,10 @@ class ModelRequest:
     input: Any = None
     fill: str = "hold"
 
+    def __post_init__(self):
+        if self.fill not in FILLS:
+            raise ValueError(f"fill must be one of {FILLS}, got {self.fill!r}")
+
 
 class Scorer(Protocol):
     """Scores a batch: ``(inputs) -> (rewards (k,), {term: (k,)})``, one entry per input."""

@@ -119,6 +119,8 @@ def test_batcher_hold_zero_and_absent():
     r, t = batcher([ModelRequest(None, "hold"), ModelRequest(None, "zero"), ModelRequest(None, "hold")])
     assert r.tolist() == [1.0, 0.0, 0.0] and t["x"].tolist() == [1.0, 0.0, 0.0]
     assert batcher.calls == 1, "a step with nothing to score calls no model"
+    with pytest.raises(ValueError, match=r"fill must be one of \('hold', 'zero'\), got 'keep'"):
+        ModelRequest(None, "keep")
 
 
 def test_batcher_chunks_a_large_call_and_checks_the_scorer():
