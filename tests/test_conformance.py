@@ -96,7 +96,9 @@ def test_same_seed_same_rollout(env_id, kwargs):
 def _twin_matches(env, twin, env_id):
     """The twin is the same task in the same state, and continues exactly as the original."""
     assert twin.spec == env.spec and twin.unwrapped.spec == env.unwrapped.spec
-    if not _is_browser(env_id):
+    if _is_browser(env_id):  # a live page is not carried: the copy is the same task on a fresh page
+        assert _same(twin.reset(seed=9)[0], env.reset(seed=9)[0])
+    else:
         u, t = env.unwrapped, twin.unwrapped
         assert t.task.name == u.task.name
         assert np.array_equal(t.data.qpos, u.data.qpos) and np.array_equal(t.data.qvel, u.data.qvel)
