@@ -1,6 +1,7 @@
 """Builds the wrapper stack of a training or evaluation run, visible in one place.
 
-Per env: ``gym.make(id, **kwargs)`` -> :class:`FiniteActionCheck` -> ``Monitor`` (ground-truth
+Per env: ``gym.make(id, **kwargs)`` -> :class:`FiniteActionCheck` -> (a Gymnasium classic-control
+task: :class:`~rewardgym.envs.classic.ClassicTask`, its prompts and success) -> ``Monitor`` (ground-truth
 returns and ``success`` per episode) -> the reward wrapper -> the config's extra ``wrappers``
 (observation/action wrappers, in order). Monitor sits *below* the reward wrapper, so
 ``rollout/ep_rew_mean`` stays the true task return whatever reward PPO trains on. Then a
@@ -16,6 +17,8 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 import rewardgym  # noqa: F401  (registers the envs)
+from rewardgym.envs.classic import TASKS as CLASSIC_TASKS
+from rewardgym.envs.classic import ClassicTask
 from rewardgym.reward_wrappers.batched import as_reward, needs_frames
 
 from .vec_reward import wrap_vec_env
@@ -32,29 +35,6 @@ class FiniteActionCheck(gym.ActionWrapper):
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise ValueError(f"action must be finite, got {action!r} in env {self.env.spec.id if self.env.spec else self.env}")
         return action
-
-
-class SuccessFromEpisodeEnd(gym.Wrapper):
-    """Adds ``info["success"]`` to envs that have none (Gymnasium's classic control).
-
-    ``rule="terminated"``: the episode ended by reaching its goal (MountainCar);
-    ``rule="survived"``: the time limit ended it and the env never failed (CartPole).
-    """
-
-    RULES = ("terminated", "survived")
-
-    def __init__(self, env: gym.Env, rule: str):
-        if rule not in self.RULES:
-            raise ValueError(f"env.success must be one of {self.RULES} or 'info', got {rule!r}")
-        super().__init__(env)
-        self.rule = rule
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if "success" not in info:
-            info = dict(info)
-            info["success"] = bool(terminated) if self.rule == "terminated" else bool(truncated and not terminated)
-        return obs, reward, terminated, truncated, info
 
 
 def reward_factory(reward_cfg: DictConfig | None) -> Callable[[gym.Env], gym.Env] | None:
@@ -105,7 +85,7 @@ def make_env(
     """Returns a thunk creating one wrapped env (picklable for SubprocVecEnv)."""
     kwargs = env_kwargs(env_cfg)
     max_steps = env_cfg.get("max_episode_steps")
-    success_rule = env_cfg.get("success", "info")
+    success_rule = env_cfg.get("success")  # Gymnasium envs that have no info["success"]; see envs.classic
 
     def _thunk() -> gym.Env:
         from stable_baselines3.common.monitor import Monitor
@@ -117,8 +97,8 @@ def make_env(
             make_kwargs["max_episode_steps"] = int(max_steps)
         env = gym.make(env_cfg.id, **make_kwargs)
         env = FiniteActionCheck(env)
-        if success_rule != "info":
-            env = SuccessFromEpisodeEnd(env, success_rule)
+        if success_rule is not None or env_cfg.id in CLASSIC_TASKS:
+            env = ClassicTask(env, success_rule)
         # A resumed run appends to its Monitor files; a new one writes the header first.
         fresh = monitor_path is None or not Path(monitor_path + ".monitor.csv").exists()
         env = Monitor(env, filename=monitor_path, info_keywords=("success",), override_existing=fresh)

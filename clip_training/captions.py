@@ -8,8 +8,8 @@ class. Each humanoid task's own goal prompts (``humanoid_tasks.TASKS[name].goal_
 ``env.unwrapped.goal_prompts`` returns) are read from the task table and put first among its
 train paraphrases, and the tasks' baseline prompt (``humanoid_tasks.BASE``) first among
 "other"'s, so the CLIP reward's default prompts are in the model's vocabulary of sentences.
-CartPole's and MountainCar's prompts are not on their (Gymnasium) envs: they are in
-``conf/env/cartpole.yaml`` / ``mountain_car.yaml`` and written out here.
+CartPole's goal prompt comes likewise from ``rewardgym.envs.classic.TASKS`` (Gymnasium's envs
+carry no prompts).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from rewardgym.envs.classic import TASKS as CLASSIC
 from rewardgym.envs.mujoco.humanoid_tasks import BASE, TASKS
 
 HELD_OUT = 2  # paraphrases per label kept for the test split
@@ -65,7 +66,7 @@ PARAPHRASES: dict[str, list[str]] = {
     # humanoid (labels = pose task names, plus "other")
     **humanoid_paraphrases(),
     # CartPole (pole angle)
-    "pole_upright": ["pole vertically upright on top of a cart", "a balanced pole standing straight up on a cart",
+    "pole_upright": [*CLASSIC["CartPole-v1"].goal_prompts, "a balanced pole standing straight up on a cart",
                      "a cart with an upright pole", "a vertical pole balanced on a cart",
                      "a pole standing upright on a cart", "a cart balancing a straight pole"],
     "pole_tilted": ["a pole tilted to the side on a cart", "a cart with a leaning pole",

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rewardgym.envs.experts import Policy, expert_for
-from rewardgym.reward_wrappers.batched import BatchedReward, score_infos, unwrapped_attr
+from rewardgym.reward_wrappers.batched import BatchedReward, score_infos, env_attr_of
 
 
 
@@ -123,7 +123,7 @@ def collect(make_env: Callable[[], Any], factory, policies: dict[str, tuple[Poli
     episodes of each policy (``frames_per_episode`` of them, spread over the episode).
     """
     envs = [make_env() for _ in range(n_envs)]
-    batcher = factory.batcher(unwrapped_attr(envs[0])) if isinstance(factory, BatchedReward) else None
+    batcher = factory.batcher(env_attr_of(envs[0])) if isinstance(factory, BatchedReward) else None
     queue = [(name, k) for k in range(episodes_per_policy) for name in policies]
     total = len(queue)
     rng = np.random.default_rng(seed)

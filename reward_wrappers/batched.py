@@ -178,7 +178,7 @@ class BatchedReward:
     Subclasses set ``wrapper`` (a :class:`ModelInputWrapper` subclass) and ``scorer`` (a
     callable, usually a class, returning a :class:`Scorer`); an argument named by both, or by
     neither, is an error naming it. ``env_defaults`` maps scorer arguments to attributes of the
-    unwrapped env read when the argument is None (task facts such as prompts live on the env).
+    env (``get_wrapper_attr``) read when the argument is None (task facts such as prompts live on the env).
 
     Calling the object on an env adds the per-env half; :meth:`batcher` builds the scorer.
     """
@@ -204,7 +204,7 @@ class BatchedReward:
         return self.wrapper(env, **self.wrapper_kwargs)
 
     def make_scorer(self, env_attr: Callable[[str], Any] | None = None) -> Scorer:
-        """The scorer; ``env_attr(name)`` reads an attribute of one (unwrapped) env for ``env_defaults``."""
+        """The scorer; ``env_attr(name)`` reads an attribute of one env for ``env_defaults``."""
         kwargs = dict(self.scorer_kwargs)
         params = inspect.signature(type(self).scorer).parameters
         for arg, attr in self.env_defaults.items():
@@ -235,9 +235,10 @@ def _arg_names(fn: Callable, skip_first: bool = False) -> set[str]:
     return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
-def unwrapped_attr(env: gym.Env) -> Callable[[str], Any]:
-    """``env_attr`` for :meth:`BatchedReward.make_scorer` reading from one local env."""
-    return lambda name: getattr(env.unwrapped, name)
+def env_attr_of(env: gym.Env) -> Callable[[str], Any]:
+    """``env_attr`` for :meth:`BatchedReward.make_scorer` reading from one local env (its wrappers
+    first, then the unwrapped env, as vector envs' ``get_attr`` does)."""
+    return env.get_wrapper_attr
 
 
 def as_reward(factory: Any) -> Any:

@@ -151,7 +151,8 @@ class CLIPReward(BatchedReward):
 
     Takes the arguments of :class:`CLIPFrames` (``reward_every``, ``episode_end_only``) and of
     :class:`CLIPScorer` (prompts, ``alpha``, the model). Prompts left unset are read from the
-    env (``env.unwrapped.goal_prompts`` / ``baseline_prompts``), where rewardgym's tasks keep them.
+    env (``goal_prompts`` / ``baseline_prompts``: rewardgym's tasks keep them on the env, Gymnasium's
+    CartPole and MountainCar in :mod:`rewardgym.envs.classic`).
 
     Example:
         >>> reward = CLIPReward(goal_prompts=["pole vertically upright on top of a cart"],

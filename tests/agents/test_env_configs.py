@@ -66,12 +66,27 @@ def test_one_browser_config_and_thin_aliases():
 
 
 def test_vlmrm_prompts_of_classic_control():
-    """CartPole / MountainCar carry the VLM-RM paper's goal and baseline prompts."""
-    cart = _cfg("cartpole").env
-    assert cart.id == "CartPole-v1" and "pole vertically upright on top of a cart" in cart.prompts.goal[0]
-    car = _cfg("mountain_car").env
-    assert car.id == "MountainCar-v0" and "peak of the mountain" in car.prompts.goal[0]
-    assert OmegaConf.to_container(car.prompts.baseline) == ["a car in the mountain"]
+    """CartPole / MountainCar carry the VLM-RM paper's prompts on the env stack (envs.classic), not in YAML."""
+    cart_cfg = _cfg("cartpole").env
+    assert cart_cfg.id == "CartPole-v1" and "prompts" not in cart_cfg
+    cart = make_env(cart_cfg, None, 0)()
+    assert cart.get_wrapper_attr("goal_prompts") == ("pole vertically upright on top of a cart",)
+    car = make_env(_cfg("mountain_car").env, None, 0)()
+    assert "peak of the mountain" in car.get_wrapper_attr("goal_prompts")[0]
+    assert car.get_wrapper_attr("baseline_prompts") == ("a car in the mountain",)
+
+
+def test_an_env_config_still_overrides_classic_facts():
+    from rewardgym.agents.env_factory import reward_factory
+
+    env_cfg = _cfg("cartpole", '+env.prompts.goal=["a pole"]', "+env.prompts.baseline=[a cart]", "+env.success=terminated").env
+    env = make_env(env_cfg, None, 0)()
+    env.reset(seed=0)
+    assert env.get_wrapper_attr("success_rule") == "terminated"
+    with initialize_config_module(config_module="rewardgym.conf", version_base=None):
+        cfg = compose(config_name="config", overrides=["env=cartpole", "reward=clip", '+env.prompts.goal=["a pole"]'])
+    assert OmegaConf.to_container(cfg.reward, resolve=True)["goal_prompts"] == ["a pole"]
+    assert reward_factory(cfg.reward).scorer_kwargs["goal_prompts"] == ["a pole"]
 
 
 def test_success_rules_of_classic_control():
