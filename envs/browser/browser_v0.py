@@ -8,8 +8,10 @@ reported so grounding rewards (GUI-G^2) can be computed.
 
 ## Action Space
 ``action_type="point"``: ``Box(0, 1, (2,))``, ``(x, y)`` as fractions of the viewport.
-``action_type="box"``: ``Box(0, 1, (4,))``, ``(x1, y1, x2, y2)`` with ``x2 >= x1``, ``y2 >= y1``.
-Values outside [0, 1], NaN, or a reversed box raise ``ValueError`` naming the value.
+``action_type="box"``: ``Box(0, 1, (4,))``, two corners ``(x1, y1, x2, y2)`` in any order: the box
+is ``[min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)]``, clicked at its centre
+``((x1 + x2) / 2, (y1 + y2) / 2)``; every action the space samples is valid. Values outside
+[0, 1] or NaN raise ``ValueError`` naming the value.
 
 ## Observation Space
 ``obs_type="default"``: ``Dict(screenshot=Box(0, 255, (H, W, 3), uint8), instruction=Text)``;
@@ -17,15 +19,32 @@ Values outside [0, 1], NaN, or a reversed box raise ``ValueError`` naming the va
 ``"elements"``: the default plus ``elements``: Text holding JSON of the visible interactive
 elements (tag, text, box in [0, 1]).
 
+## Starting State
+``reset(seed=...)`` builds the seeded episode on the page and returns the first observation only
+when the page is ready (web fonts loaded, images and CSS background images decoded, animations
+finished or 1 s passed, two frames drawn). A freshly loaded page first runs one warm-up episode,
+and Chromium re-rasters changed tiles whole (``--disable-partial-raster``), so the same seed
+gives the same pixels on a cold page, on another env, or later in the same env.
+
 ## Rewards and Episode End
 The task's own reward: own tasks +1 for the correct element, -1 for a wrong one, 0 for a click
 on nothing; MiniWoB++ tasks their raw reward. The first click on an element ends the episode
-(``terminated``); the time limit (10 steps) truncates it.
+(``terminated``); the time limit (10 steps) truncates it. A page that breaks its own episode
+(navigates away, is closed, or its task script throws) ends it too: reward 0, ``terminated``,
+``info["failure"]`` says why, no target boxes; the next ``reset()`` reloads the page.
 
 ## Info
 ``success``; ``target_boxes`` (K, 4) in [0, 1], the same frame as the action (also from
 ``reset``); ``click``: ``{x, y, tag, id, text}`` of the element hit; ``blocked_requests``: the
-number of requests aborted because they left the task server's origin.
+number of requests refused so far because they left the task server's origin, whichever layer
+refused them (request routing or the env's proxy); ``failure`` (only when the page broke the
+episode): why.
+
+## Copies and lifetime
+``pickle`` and ``copy.deepcopy`` recreate the env from its constructor arguments: the same task
+and settings with a fresh page (a live browser's state cannot be carried); call ``reset()``.
+``close()`` stops this env's page (and Chromium with the process's last env); a later
+``reset()`` relaunches it.
 
 ## Arguments
 | name | default | meaning |
@@ -40,7 +59,9 @@ number of requests aborted because they left the task server's origin.
 | timeout_ms | 5000 | per browser call; past it Chromium is killed and ``TimeoutError`` names task and step |
 
 ## Version History
-* v0: initial release.
+* v0: initial release. Later, without a version bump (no change to spaces or rewards of a
+  working episode): box corners in any order, page failures end the episode, ready-page resets,
+  the network-namespace sandbox.
 """
 from __future__ import annotations
 
@@ -54,6 +75,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.utils import EzPickle
 
 from .server import shared_server
 from .session import DEFAULT_EXECUTABLE, PageSession
@@ -72,6 +94,29 @@ DESCRIBE_JS = """(e) => e && e.tagName ? {tag: e.tagName.toLowerCase(), id: e.id
   text: (e.textContent || '').trim().slice(0, 40)} : null"""
 
 
+# The first observation of an episode waits for the page to be ready, so that reset(seed=...) is
+# reproducible on a cold browser: web fonts loaded, <img> and CSS background images (jQuery UI's
+# icon sprites) decoded, CSS animations/transitions and jQuery animations finished (at most 1 s),
+# then two animation frames so the layout and paint are current.
+READY_JS = """async () => {
+  const until = performance.now() + 1000;
+  await document.fonts.ready;
+  const urls = new Set();
+  for (const e of document.querySelectorAll('*')) {
+    const bg = getComputedStyle(e).backgroundImage;
+    if (bg && bg !== 'none') for (const m of bg.matchAll(/url\\(["']?([^"')]+)["']?\\)/g)) urls.add(m[1]);
+  }
+  const images = Array.from(document.images).filter(i => !i.complete);
+  for (const u of urls) { const i = new Image(); i.src = u; images.push(i); }
+  const timeout = (ms) => new Promise(r => setTimeout(r, Math.max(0, ms)));
+  await Promise.race([Promise.all(images.map(i => i.decode().catch(() => 0))), timeout(until - performance.now())]);
+  const finite = document.getAnimations().filter(a => a.effect && isFinite(a.effect.getComputedTiming().endTime));
+  await Promise.race([Promise.all(finite.map(a => a.finished.catch(() => 0))), timeout(until - performance.now())]);
+  while (window.jQuery && jQuery.timers && jQuery.timers.length && performance.now() < until) await timeout(10);
+  for (let k = 0; k < 2; k++) await new Promise(r => requestAnimationFrame(() => r()));
+}"""
+
+
 def _targets_js(task, with_elements: bool) -> str:
     """The object fields every page call returns: the target boxes (and the element list)."""
     return (f"boxes: ({BOXES_JS})(({task.targets})()), "
@@ -79,8 +124,10 @@ def _targets_js(task, with_elements: bool) -> str:
 
 
 def _reset_js(task, with_elements: bool) -> str:
-    """One page call for reset: seeded setup, then the target boxes (and the element list)."""
-    return (f"(seed) => {{ window.__rgHit = null; const instruction = ({task.setup})(seed); "
+    """One page call for reset: seeded setup, wait until the page is ready (``READY_JS``), then
+    the target boxes (and the element list)."""
+    return (f"async (seed) => {{ window.__rgHit = null; const instruction = ({task.setup})(seed); "
+            f"await ({READY_JS})(); "
             f"return {{instruction: String(instruction), {_targets_js(task, with_elements)}}}; }}")
 
 
@@ -92,7 +139,11 @@ def _after_click_js(task, with_elements: bool) -> str:
             f"window.__rgHit = null; return {{hit, state: ({task.state})(), {_targets_js(task, with_elements)}}}; }}")
 
 
-class BrowserEnv(gym.Env):
+class PageFailure(Exception):
+    """The page itself ended the episode: it navigated away, closed itself, or its task script threw."""
+
+
+class BrowserEnv(gym.Env, EzPickle):
     __doc__ = __doc__
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
@@ -100,6 +151,9 @@ class BrowserEnv(gym.Env):
                  render_mode: str | None = None, viewport: tuple[int, int] = (160, 210),
                  executable_path: str = DEFAULT_EXECUTABLE, task_dir: str | None = None, timeout_ms: float = 5000,
                  frame_rate_limit: bool | None = None):
+        EzPickle.__init__(self, task=task, action_type=action_type, obs_type=obs_type, render_mode=render_mode,
+                          viewport=viewport, executable_path=executable_path, task_dir=task_dir,
+                          timeout_ms=timeout_ms, frame_rate_limit=frame_rate_limit)
         if action_type not in ("point", "box"):
             raise ValueError(f"action_type must be 'point' or 'box', got {action_type!r}")
         if obs_type not in ("default", "pixels", "elements"):
@@ -108,6 +162,7 @@ class BrowserEnv(gym.Env):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.server = shared_server()
         self.task = resolve(task, task_dir, self.server)
+        self.page_url = self.server.origin + self.task.path
         self.action_type, self.obs_type, self.render_mode = action_type, obs_type, render_mode
         self.viewport = (int(viewport[0]), int(viewport[1]))
         if not timeout_ms > 0:
@@ -116,8 +171,8 @@ class BrowserEnv(gym.Env):
         if frame_rate_limit not in (None, True, False):
             raise ValueError(f"frame_rate_limit must be None, True or False, got {frame_rate_limit!r}")
         self.frame_rate_limit = (task_dir is not None) if frame_rate_limit is None else frame_rate_limit
-        self.session = PageSession(self.server, self.viewport, executable_path, timeout_ms,
-                                   self.frame_rate_limit)
+        self.executable_path = executable_path
+        self.session = self._new_session()
         self._reset_js = _reset_js(self.task, obs_type == "elements")
         self._after_click_js = _after_click_js(self.task, obs_type == "elements")
         w, h = self.viewport
@@ -136,10 +191,17 @@ class BrowserEnv(gym.Env):
         self._instruction = ""
         self._steps = 0
 
+    def _new_session(self) -> PageSession:
+        return PageSession(self.server, self.viewport, self.executable_path, self.timeout_ms, self.frame_rate_limit)
+
     # --- helpers ------------------------------------------------------------------------
     def _call(self, what: str, fn):
         """Runs one browser call under a watchdog: past ``timeout_ms`` Chromium is killed
-        (a hung page blocks calls that have no timeout of their own, e.g. ``evaluate``)."""
+        (a hung page blocks calls that have no timeout of their own, e.g. ``evaluate``).
+
+        Raises ``TimeoutError`` (hung) or ``RuntimeError`` (Chromium died or the page crashed),
+        both naming task and step; ``PageFailure`` when the browser is fine but the page navigated
+        away, closed itself or its task script threw."""
         self._hung = False
         watchdog = threading.Timer(self.timeout_ms / 1000.0, self._kill_hung_browser)
         watchdog.daemon = True
@@ -148,14 +210,39 @@ class BrowserEnv(gym.Env):
             return fn()
         except Exception as err:  # playwright's TimeoutError / Error, a crashed or killed browser
             self._loaded = False
-            self.session.close_page()
             where = f"browser task {self.task.name!r}, step {self._steps}: {what}"
             if self._hung or type(err).__name__ == "TimeoutError":
+                self.session.close_page()
                 raise TimeoutError(f"{where} took longer than {self.timeout_ms:g} ms; the next reset() "
                                    "relaunches Chromium") from err
+            reason = self._page_failure(err)
+            if reason is not None:
+                raise PageFailure(f"{what}: {reason}") from err
+            self.session.close_page()
             raise RuntimeError(f"{where} failed: {str(err).splitlines()[0]}") from err
         finally:
             watchdog.cancel()
+
+    def _page_failure(self, err: Exception) -> str | None:
+        """Why the page failed while Chromium itself is fine; ``None`` if Chromium died or crashed."""
+        s = self.session
+        browser = s.proc.browser if s.proc is not None else None
+        if s.page is None or browser is None or not browser.is_connected() or getattr(s, "_crashed", False) \
+                or s.proc.pid() is None:
+            return None
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if not s.page.is_closed() and ("navigation" in message or "context was destroyed" in message):
+            try:  # a navigation in flight: let it commit (or fail) to name where it went
+                s.page.wait_for_url(lambda u: u.split("#", 1)[0] != self.page_url, wait_until="commit",
+                                    timeout=min(1000.0, self.timeout_ms / 2))
+            except Exception:
+                pass
+        if s.page.is_closed():
+            return "the page was closed"
+        url = s.page.url.split("#", 1)[0]
+        if url != self.page_url or "navigation" in message or "context was destroyed" in message:
+            return f"the page navigated away (now at {url[:200]!r})"
+        return f"the task script failed: {message[:300]}"
 
     def _kill_hung_browser(self) -> None:
         """Watchdog thread: kill this process's Chromium so the blocked call returns."""
@@ -178,8 +265,8 @@ class BrowserEnv(gym.Env):
     def _boxes(raw) -> np.ndarray:
         return np.clip(np.asarray(raw, dtype=np.float32).reshape(-1, 4), 0.0, 1.0)
 
-    def _obs(self, elements=None):
-        self._frame = self._screenshot()
+    def _obs(self, elements=None, frame: np.ndarray | None = None):
+        self._frame = self._screenshot() if frame is None else frame
         if self.obs_type == "pixels":
             return self._frame
         obs = {"screenshot": self._frame, "instruction": self._instruction[:512]}
@@ -191,49 +278,87 @@ class BrowserEnv(gym.Env):
         return {"target_boxes": self._boxes(page_state["boxes"]), "blocked_requests": self.session.blocked_count,
                 "instruction": self._instruction}
 
+    def _failed_step(self, reason: str, click: dict):
+        """A clean end of the episode the page broke: reward 0, ``terminated``, ``info["failure"]``."""
+        self._loaded = False  # the next reset() reloads the page (or opens a new one)
+        frame = self._frame if self._frame is not None else np.zeros(self.observation_space_shape, np.uint8)
+        page = self.session.page
+        if page is not None and not page.is_closed():
+            try:
+                frame = self._screenshot()
+            except PageFailure:
+                pass
+        info = self._info({"boxes": np.zeros((0, 4), np.float32)})
+        info.update(click=click, success=False, failure=reason)
+        return self._obs(None, frame=frame), 0.0, True, False, info
+
+    @property
+    def observation_space_shape(self) -> tuple[int, int, int]:
+        return (self.viewport[1], self.viewport[0], 3)
+
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._steps = 0
+        if self.session is None:  # closed: relaunch (stable-baselines3's check_env resets after close())
+            self.session = self._new_session()
+            self._loaded = False
         page = self.session.ensure_page()
-        if not self._loaded or page.url != self.server.origin + self.task.path:
-            self._call("page load", lambda: page.goto(self.server.origin + self.task.path, wait_until="load"))
-            if self.task.init:
-                self._call("page init", lambda: page.evaluate(self.task.init))
-            self._loaded = True
-        episode_seed = int(self.np_random.integers(0, 2**31 - 1))
-        out = self._call("task setup", lambda: page.evaluate(self._reset_js, episode_seed))
-        self._instruction = out["instruction"]
-        info = self._info(out)
-        info["success"] = False
-        return self._obs(out["elements"]), info
+        try:
+            if not self._loaded or page.url != self.page_url:
+                self._call("page load", lambda: page.goto(self.page_url, wait_until="load"))
+                if self.task.init:
+                    self._call("page init", lambda: page.evaluate(self.task.init))
+                # One warm-up episode on a fresh page: what the first setup fetches or lays out
+                # lazily (icon sprites, fonts, first-layout effects) is then the same for every episode.
+                self._call("warm-up setup", lambda: page.evaluate(self._reset_js, 0))
+                self._loaded = True
+            episode_seed = int(self.np_random.integers(0, 2**31 - 1))
+            out = self._call("task setup", lambda: page.evaluate(self._reset_js, episode_seed))
+            self._instruction = out["instruction"]
+            info = self._info(out)
+            info["success"] = False
+            return self._obs(out["elements"]), info
+        except PageFailure as failure:  # the page broke during its own setup: a broken task
+            self._loaded = False
+            raise RuntimeError(f"browser task {self.task.name!r}: reset failed, {failure}") from failure
 
     def _click_point(self, action) -> tuple[float, float]:
+        """The click of an action. A box's corners may come in any order: the box is
+        ``[min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)]``, clicked at its centre."""
         a = np.asarray(action, dtype=np.float64)
         if a.shape != self.action_space.shape:
             raise ValueError(f"{self.action_type} action must have shape {self.action_space.shape}, got {action!r}")
         if not np.all(np.isfinite(a)) or np.any(a < 0) or np.any(a > 1):
             raise ValueError(f"action values must be finite and in [0, 1], got {action!r}")
         if self.action_type == "box":
-            if a[2] < a[0] or a[3] < a[1]:
-                raise ValueError(f"box action must have x2 >= x1 and y2 >= y1, got {action!r}")
-            return (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+            return (a[0] + a[2]) / 2, (a[1] + a[3]) / 2  # the centre, whatever the corners' order
         return float(a[0]), float(a[1])
 
     def step(self, action):
         fx, fy = self._click_point(action)
+        if self.session is None:
+            raise RuntimeError(f"browser task {self.task.name!r}: the env was closed; call reset() to relaunch it")
         if self.session.page is None or not self._loaded:
-            raise RuntimeError(f"browser task {self.task.name!r}: call reset() first (the browser was restarted)")
+            raise RuntimeError(f"browser task {self.task.name!r}: call reset() first (the browser was restarted "
+                               "or the last episode ended in a page failure)")
         self._steps += 1
         page, (w, h) = self.session.page, self.viewport
         x, y = min(fx * w, w - 0.5), min(fy * h, h - 0.5)
-        self._call("click", lambda: page.mouse.click(x, y))
-        out = self._call("task state", lambda: page.evaluate(self._after_click_js, [x, y]))
-        state = out["state"]
-        info = self._info(out)
-        info["click"] = {"x": fx, "y": fy, **(out["hit"] or {"tag": None, "id": "", "text": ""})}
-        info["success"] = bool(state["success"])
-        return self._obs(out["elements"]), float(state["reward"]), bool(state["done"]), False, info
+        click = {"x": fx, "y": fy, "tag": None, "id": "", "text": ""}
+        try:
+            self._call("click", lambda: page.mouse.click(x, y))
+            out = self._call("task state", lambda: page.evaluate(self._after_click_js, [x, y]))
+            url = page.url.split("#", 1)[0]
+            if url != self.page_url:  # a navigation the task state call still saw the old page of
+                raise PageFailure(f"task state: the page navigated away to {url[:200]!r}")
+            state = out["state"]
+            info = self._info(out)
+            info["click"] = {"x": fx, "y": fy, **(out["hit"] or {"tag": None, "id": "", "text": ""})}
+            info["success"] = bool(state["success"])
+            return self._obs(out["elements"]), float(state["reward"]), bool(state["done"]), False, info
+        except PageFailure as failure:
+            return self._failed_step(str(failure), click)
 
     def render(self):
         if self.render_mode == "rgb_array":
@@ -244,3 +369,4 @@ class BrowserEnv(gym.Env):
         if getattr(self, "session", None) is not None:
             self.session.close()
             self.session = None
+            self._loaded = False

@@ -22,6 +22,9 @@ import threading
 DEFAULT_EXECUTABLE = os.environ.get("REWARDGYM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+                 # a changed tile is re-rastered whole: a repeated seed gives the same pixels (no
+                 # antialiasing left over from the previous episode at rounded corners)
+                 "--disable-partial-raster",
                  # WebRTC may use only the proxy (TURN over TCP, which the proxy refuses): no UDP, no STUN.
                  "--webrtc-ip-handling-policy=disable_non_proxied_udp",
                  "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]

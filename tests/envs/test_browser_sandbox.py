@@ -8,6 +8,7 @@ reset, during a step and while ``env.close()`` runs. Pass: the spy receives noth
 A control test fires the same page from a plain Chromium with no sandbox at the spy, so the
 attacks are known to work (otherwise "nothing arrived" would prove nothing).
 """
+import collections
 import json
 import os
 import socket
@@ -177,7 +178,10 @@ def attack_dir(tmp_path, spy):
 
 def test_nothing_reaches_the_spy_during_reset_and_step(attack_dir, spy):
     env = gym.make("rewardgym/Browser-v0", task_dir=str(attack_dir))
+    env.unwrapped.session.blocked = collections.deque(maxlen=100_000)  # keep every refused URL
     try:
+        if os.environ.get("REWARDGYM_BROWSER_NETNS") == "0":  # the layers without the namespace (test below)
+            assert env.unwrapped.server.sandbox is None
         _, info = env.reset(seed=0)
         time.sleep(SETTLE_S)
         assert spy.hits == [], f"reset: the second server received {spy.hits}"
@@ -215,6 +219,23 @@ def test_the_sandbox_runs_chromium_in_its_own_network_namespace(attack_dir):
         assert os.readlink(f"/proc/{pid}/ns/net") == os.readlink(f"/proc/{u.server.sandbox.pid}/ns/net")
     finally:
         env.close()
+
+
+def test_without_the_namespace_the_proxy_and_routing_layers_still_hold():
+    """The second and third layers alone (``REWARDGYM_BROWSER_NETNS=0``) also stop every attack."""
+    env = dict(os.environ, REWARDGYM_BROWSER_NETNS="0")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest", __file__, "-k",
+                          "reaches_the_spy or own_network_namespace"], env=env, capture_output=True, text=True,
+                         timeout=180)
+    assert out.returncode == 0 and "2 passed, 1 skipped" in out.stdout, out.stdout[-3000:]
+
+
+def test_no_namespace_warns_and_names_the_guarantee_that_remains(monkeypatch):
+    from rewardgym.envs.browser import sandbox
+
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.warns(RuntimeWarning, match="no network namespace for Chromium .*unshare.*confined by the env's proxy"):
+        assert sandbox.shared_sandbox.__wrapped__() is None
 
 
 CONTROL = r"""
