@@ -97,19 +97,20 @@ def main() -> None:
     parser.add_argument("--envs", type=int, default=8)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions; medians reported")
-    parser.add_argument("--env-id", default="CartPole-v1")
+    parser.add_argument("--env-id", default="CartPole-v1", choices=("CartPole-v1", "MountainCar-v0"))
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    from rewardgym.envs.classic import TASKS as CLASSIC_TASKS
     from rewardgym.reward_wrappers.clip import CLIPReward
     from rewardgym.reward_wrappers.clip_models import load_clip
 
     with tempfile.TemporaryDirectory() as tmp:
         name, ckpt = make_model(Path(tmp))
-        factory = CLIPReward(goal_prompts=["pole vertically upright on top of a cart"],
-                             baseline_prompts=["pole and cart"], alpha=0.5, model=name, pretrained=ckpt,
-                             device="cpu", dtype="float32")
+        facts = CLASSIC_TASKS[args.env_id]  # the task's VLM-RM prompts
+        factory = CLIPReward(goal_prompts=list(facts.goal_prompts), baseline_prompts=list(facts.baseline_prompts),
+                             alpha=0.5, model=name, pretrained=ckpt, device="cpu", dtype="float32")
         encoder = load_clip(name, ckpt, "open_clip", "cpu", "float32")  # the same cached model the scorer uses
         actions = actions_for(args.envs, args.steps)
         with_reward, parts = [], []
