@@ -143,20 +143,33 @@ class RewardBatcher:
         return np.concatenate([p[0] for p in parts]), {k: np.concatenate([p[1][k] for p in parts]) for k in names}
 
     def __call__(self, requests: Sequence[ModelRequest | None]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        n = len(requests)
-        scored = [i for i, r in enumerate(requests) if r is not None and r.input is not None]
-        values, value_terms = self.score([requests[i].input for i in scored])
-        for k, i in enumerate(scored):
-            self._held[i] = (float(values[k]), {name: float(v[k]) for name, v in value_terms.items()})
-        rewards = np.zeros(n, dtype=np.float64)
-        terms = {name: np.zeros(n, dtype=np.float64) for name in value_terms}
-        for i, request in enumerate(requests):
-            if request is None or (request.input is None and request.fill == "zero"):
-                continue
-            reward, held_terms = self._held.get(i, (0.0, {}))
-            rewards[i] = reward
-            for name, value in held_terms.items():
-                terms.setdefault(name, np.zeros(n, dtype=np.float64))[i] = value
+        """One vector step: ``(rewards (N,), {term: (N,)})``."""
+        rewards, terms = self.rollout([requests])
+        return rewards[0], {name: v[0] for name, v in terms.items()}
+
+    def rollout(self, steps: Sequence[Sequence[ModelRequest | None]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Many vector steps at once (``steps[t][i]``: env i's request at step t), every input
+        scored in the fewest scorer calls; the same rewards as calling the batcher step by step.
+        Returns ``(rewards (T, N) float32, {term: (T, N)})``."""
+        n_steps, n = len(steps), max((len(r) for r in steps), default=0)
+        inputs = [r.input for reqs in steps for r in reqs if r is not None and r.input is not None]
+        values, value_terms = self.score(inputs)
+        rewards = np.zeros((n_steps, n), dtype=np.float64)
+        terms = {name: np.zeros((n_steps, n), dtype=np.float64) for name in value_terms}
+        k = 0
+        for t, requests in enumerate(steps):
+            for i, request in enumerate(requests):
+                if request is None:
+                    continue
+                if request.input is not None:
+                    self._held[i] = (float(values[k]), {name: float(v[k]) for name, v in value_terms.items()})
+                    k += 1
+                elif request.fill == "zero":
+                    continue
+                reward, held_terms = self._held.get(i, (0.0, {}))
+                rewards[t, i] = reward
+                for name, value in held_terms.items():
+                    terms.setdefault(name, np.zeros((n_steps, n), dtype=np.float64))[t, i] = value
         return rewards.astype(np.float32), terms
 
 

@@ -220,3 +220,27 @@ def test_gymnasium_vector_twin_in_both_autoreset_modes(mode):
         assert got == [0.0, 2.0, 3.0, 0.0, 3.0, 2.0, 3.0]
     else:  # t=1,2,3 with the terminal frame read from final_info, then t=1,2,3,1
         assert got == [0.0, 2.0, 3.0, 3.0, 2.0, 3.0, 3.0]
+
+
+def test_a_whole_rollout_scores_as_step_by_step_in_one_call():
+    rng = np.random.default_rng(0)
+    steps = []
+    for t in range(7):
+        row = []
+        for i in range(3):
+            kind = rng.integers(4)
+            row.append(None if kind == 0 else ModelRequest(float(rng.normal()) if kind == 1 else None,
+                                                           "zero" if kind == 2 else "hold"))
+        steps.append(row)
+
+    def scorer(xs):
+        x = np.asarray(xs, float)
+        return 3 * x, {"x": x}
+
+    by_step, whole = RewardBatcher(scorer), RewardBatcher(scorer)
+    stepped = [by_step(row) for row in steps]
+    rewards, terms = whole.rollout(steps)
+    np.testing.assert_array_equal(rewards, np.stack([r for r, _ in stepped]))
+    np.testing.assert_array_equal(terms["x"], np.stack([t.get("x", np.zeros(3)) for _, t in stepped]))
+    assert whole.calls == 1 and by_step.calls > 1
+    assert any(r is not None and r.input is None and r.fill == "hold" for row in steps for r in row)
