@@ -132,4 +132,5 @@ def build_vec_env(cfg: DictConfig, factory: Callable | None, run_dir: Path | Non
     ]
     venv = DummyVecEnv(thunks) if kind == "dummy" or n == 1 else SubprocVecEnv(thunks, start_method="forkserver")
     venv.seed(seed)
-    return wrap_vec_env(venv, factory)
+    return wrap_vec_env(venv, factory, scoring=str(cfg.agent.get("reward_scoring", "step")),
+                        chunk=cfg.agent.get("reward_chunk"))

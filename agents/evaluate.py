@@ -60,8 +60,7 @@ def rollout_stats(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_pat
 
 def load_run(run_dir: Path):
     """``(cfg, model, vecnormalize path or None)`` of a run dir (final model, else last checkpoint)."""
-    from stable_baselines3 import PPO
-
+    from .algorithms import algorithm_class
     from .callbacks import latest_checkpoint
 
     run_dir = Path(run_dir)
@@ -75,7 +74,7 @@ def load_run(run_dir: Path):
         if found is None:
             raise FileNotFoundError(f"no final_model.zip nor checkpoint in {run_dir}")
         model_path, vecnorm = found
-    model = PPO.load(model_path, device="cpu")
+    model = algorithm_class(cfg.agent).load(model_path, device="cpu")
     return cfg, model, (vecnorm if vecnorm is not None and Path(vecnorm).exists() else None)
 
 

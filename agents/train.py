@@ -1,4 +1,4 @@
-"""``rewardgym-train``: vectorized PPO (stable-baselines3) on a rewardgym task, configured by Hydra.
+"""``rewardgym-train``: vectorized PPO or SAC (stable-baselines3) on a rewardgym task, configured by Hydra.
 
 Examples::
 
@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from rewardgym.cli import exit_on_bad_overrides
 from rewardgym.errors import run_app, user_input
+from rewardgym.reward_wrappers.batched import BatchedReward
 
 
 def choose_policy(observation_space, requested: str = "auto") -> str:
@@ -47,10 +48,10 @@ def _show_progress() -> bool:
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Trains, evaluates and writes every output of one run; returns the metrics."""
     import torch
-    from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
     from stable_baselines3.common.vec_env import VecNormalize
 
+    from .algorithms import algo_kwargs, algo_name, algorithm_class, check_agent, scoring
     from .callbacks import InfoLoggerCallback, ResumableCheckpoint, latest_checkpoint
     from .env_factory import build_vec_env, env_kwargs, reward_factory
     from .evaluate import rollout_stats
@@ -65,24 +66,27 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         print(f"[rewardgym] resume=true but no checkpoint in {ckpt_dir}: starting from scratch")
 
     with user_input("config"):
+        algo, algo_args = algo_name(agent), algo_kwargs(agent)
         factory = reward_factory(cfg.reward)
         venv = build_vec_env(cfg, factory, run_dir, int(cfg.seed))
+        batched = isinstance(factory, BatchedReward)
+        check_agent(agent, venv.action_space, batched)
+        Algo = algorithm_class(agent, rollout_scored=batched and scoring(agent)[0] == "rollout")
         norm = agent.get("normalize") or {}
         if norm.get("obs") or norm.get("reward"):
             if resumed is not None and resumed[1] is not None:
                 venv = VecNormalize.load(str(resumed[1]), venv)
             else:
                 venv = VecNormalize(venv, norm_obs=bool(norm.get("obs")), norm_reward=bool(norm.get("reward")),
-                                    gamma=float(agent.ppo.get("gamma", 0.99)))
+                                    gamma=float(algo_args.get("gamma", 0.99)))
 
-        ppo_kwargs = OmegaConf.to_container(agent.ppo, resolve=True)
         if resumed is not None:
-            model = PPO.load(resumed[0], env=venv, device=cfg.device, tensorboard_log=str(run_dir / "tb"))
+            model = Algo.load(resumed[0], env=venv, device=cfg.device, tensorboard_log=str(run_dir / "tb"))
             print(f"[rewardgym] resumed from {resumed[0].name} at {model.num_timesteps} steps")
         else:
             policy = choose_policy(venv.observation_space, agent.get("policy", "auto"))
-            model = PPO(policy, venv, seed=int(cfg.seed), device=cfg.device,
-                        tensorboard_log=str(run_dir / "tb"), verbose=0, **ppo_kwargs)
+            model = Algo(policy, venv, seed=int(cfg.seed), device=cfg.device,
+                         tensorboard_log=str(run_dir / "tb"), verbose=0, **algo_args)
 
     checkpoint = ResumableCheckpoint(ckpt_dir, int(cfg.checkpoint_freq))
     callbacks = [InfoLoggerCallback(), checkpoint]
@@ -91,7 +95,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     total = int(agent.total_timesteps)
     start_steps, t0, cpu0 = model.num_timesteps, time.perf_counter(), time.process_time()
     model.learn(max(total - start_steps, 0), callback=CallbackList(callbacks),
-                reset_num_timesteps=resumed is None, tb_log_name="PPO")
+                reset_num_timesteps=resumed is None, tb_log_name=algo.upper())
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     checkpoint.save()
     model.save(run_dir / "final_model.zip")

@@ -1,4 +1,13 @@
-"""The stable-baselines3 side of a batched reward: one scorer call per ``VecEnv`` step.
+"""The stable-baselines3 side of a batched reward.
+
+Two ways to score, the same rewards on the same frames:
+
+* per step (:class:`VecBatchedReward`): one scorer call per ``VecEnv`` step; works with every
+  algorithm (PPO, SAC);
+* per rollout (:class:`RolloutBatchedReward` with :class:`RolloutScoredPPO`): each step only
+  collects the requests (the frames) and returns 0; the frames of a whole rollout, or of every
+  ``chunk`` steps, are scored in large batches (what a GPU needs), and the rewards are put into
+  PPO's rollout buffer before its returns and advantages are computed, as VLM-RM did.
 
 SB3's VecEnvs give a list of info dicts and auto-reset inside ``step``; the per-env half made
 its request (the frame) before that reset, so the last frame of an episode is the terminal one.
@@ -8,9 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from rewardgym.reward_wrappers.batched import BatchedReward, RewardBatcher, score_infos
+from rewardgym.reward_wrappers.batched import BatchedReward, ModelRequest, RewardBatcher, pop_request, score_infos
+
+SCORING = ("step", "rollout")
 
 
 class VecBatchedReward(VecEnvWrapper):
@@ -30,13 +43,102 @@ class VecBatchedReward(VecEnvWrapper):
         return obs, rewards, dones, infos
 
 
-def wrap_vec_env(venv: VecEnv, reward: Any, batch_size: int | None = None) -> VecEnv:
+class RolloutBatchedReward(VecEnvWrapper):
+    """Collects every step's requests and returns reward 0; :meth:`flush` scores them.
+
+    Args:
+        venv: a VecEnv whose envs were each wrapped by the reward.
+        batcher: the reward's batcher.
+        chunk: score every ``chunk`` steps while collecting (frames are freed once scored);
+            None scores the whole rollout at :meth:`flush`.
+    """
+
+    def __init__(self, venv: VecEnv, batcher: RewardBatcher, chunk: int | None = None):
+        if chunk is not None and (isinstance(chunk, bool) or int(chunk) != chunk or chunk < 1):
+            raise ValueError(f"chunk must be an integer >= 1 or None, got {chunk!r}")
+        super().__init__(venv)
+        self.batcher, self.chunk = batcher, chunk
+        self._pending: list[list[ModelRequest]] = []
+        self._scored: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+
+    def reset(self):
+        self._pending, self._scored = [], []
+        return self.venv.reset()
+
+    def step_wait(self):
+        obs, _, dones, infos = self.venv.step_wait()
+        infos = [dict(info) for info in infos]
+        self._pending.append([pop_request(info) for info in infos])
+        if self.chunk is not None and len(self._pending) >= self.chunk:
+            self._score_pending()
+        return obs, np.zeros(self.num_envs, dtype=np.float32), dones, infos
+
+    def _score_pending(self) -> None:
+        if self._pending:
+            self._scored.append(self.batcher.rollout(self._pending))
+            self._pending = []
+
+    def flush(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``(rewards (T, N), {term: (T, N)})`` of every step since the last flush, in order."""
+        self._score_pending()
+        scored, self._scored = self._scored, []
+        if not scored:
+            return np.zeros((0, self.num_envs), dtype=np.float32), {}
+        names = set().union(*(t.keys() for _, t in scored))
+        terms = {k: np.concatenate([t.get(k, np.zeros_like(r, dtype=np.float64)) for r, t in scored]) for k in names}
+        return np.concatenate([r for r, _ in scored]), terms
+
+
+class RolloutScoredPPO(PPO):
+    """stable-baselines3 PPO whose env scores its rewards per rollout (a :class:`RolloutBatchedReward`
+    in the VecEnv stack): after SB3 collects a rollout with placeholder rewards 0, the scored
+    rewards are added to the rollout buffer (which already holds SB3's time-limit bootstrap
+    terms) and returns and advantages are computed again from them. Logs ``shaped/<term>`` and
+    ``reward/shaped_mean`` of each rollout."""
+
+    def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps: int) -> bool:
+        import torch as th
+        from stable_baselines3.common.utils import obs_as_tensor
+
+        scorer = _find(env, RolloutBatchedReward)
+        if scorer is None:
+            raise RuntimeError("RolloutScoredPPO needs a RolloutBatchedReward in its VecEnv stack")
+        if not super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps):
+            scorer.flush()  # a callback stopped the rollout: its requests are dropped with it
+            return False
+        rewards, terms = scorer.flush()
+        if rewards.shape != rollout_buffer.rewards.shape:
+            raise RuntimeError(f"scored {rewards.shape} rewards for a rollout buffer of {rollout_buffer.rewards.shape}")
+        rollout_buffer.rewards += rewards
+        with th.no_grad():
+            last_values = self.policy.predict_values(obs_as_tensor(self._last_obs, self.device))
+        rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=self._last_episode_starts)
+        self.logger.record("reward/shaped_mean", float(rewards.mean()))
+        for name, values in terms.items():
+            self.logger.record(f"shaped/{name}", float(values.mean()))
+        return True
+
+
+def _find(venv: Any, cls: type) -> Any:
+    while venv is not None:
+        if isinstance(venv, cls):
+            return venv
+        venv = getattr(venv, "venv", None)
+    return None
+
+
+def wrap_vec_env(venv: VecEnv, reward: Any, batch_size: int | None = None, scoring: str = "step",
+                 chunk: int | None = None) -> VecEnv:
     """Adds the vector half of a batched reward on top of a VecEnv whose envs were each wrapped
     by ``reward``; any other reward (None, a per-env wrapper) leaves ``venv`` as it is.
 
-    Task facts the scorer needs (e.g. the prompts) are read from the first env (in its worker
-    process for a ``SubprocVecEnv``) when the reward config leaves them unset.
+    ``scoring="rollout"`` gives a :class:`RolloutBatchedReward` (train it with
+    :class:`RolloutScoredPPO`). Task facts the scorer needs (e.g. the prompts) are read from the
+    first env (in its worker process for a ``SubprocVecEnv``) when the reward config leaves them
+    unset.
     """
+    if scoring not in SCORING:
+        raise ValueError(f"reward scoring must be one of {SCORING}, got {scoring!r}")
     if not isinstance(reward, BatchedReward):
         return venv
 
@@ -45,4 +147,7 @@ def wrap_vec_env(venv: VecEnv, reward: Any, batch_size: int | None = None) -> Ve
             raise AttributeError(name)
         return venv.get_attr(name, indices=[0])[0]
 
-    return VecBatchedReward(venv, reward.batcher(env_attr, batch_size))
+    batcher = reward.batcher(env_attr, batch_size)
+    if scoring == "rollout":
+        return RolloutBatchedReward(venv, batcher, chunk)
+    return VecBatchedReward(venv, batcher)

@@ -205,3 +205,41 @@ def test_an_error_during_training_keeps_its_traceback_and_is_not_exit_2(tmp_path
                          env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
     assert out.returncode not in (0, 2), out.stderr
     assert "Traceback" in out.stderr and "an internal bug deep in a step" in out.stderr
+
+
+def test_sac_through_the_same_app_and_rewardgym_eval(tmp_path):
+    run_dir = tmp_path / "sac"
+    _run(["env=manip_reach", "agent=sac", "agent.total_timesteps=300", "agent.sac.learning_starts=100",
+          "agent.sac.batch_size=32", "eval.episodes=2", "checkpoint_freq=200", f"hydra.run.dir={run_dir}"], tmp_path)
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert m["total_timesteps"] >= 300 and "success_rate" in m["eval"]
+    assert list((run_dir / "tb").glob("SAC_*/events.out.tfevents.*"))
+    out = subprocess.run([sys.executable, "-m", "rewardgym.agents.evaluate", str(run_dir), "--episodes", "2"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and json.loads(out.stdout)["episodes"] == 2, out.stderr
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["env=cartpole", "agent=sac"], "agent=sac needs a continuous (Box) action space"),
+    (["reward=clip", "agent.reward_scoring=rollout", "agent.reward_chunk=100000"],
+     "agent.reward_chunk=100000 is larger than the rollout (agent.ppo.n_steps="),
+    (["reward=clip", "agent.reward_scoring=rollout", "agent.normalize.reward=true"],
+     "agent.reward_scoring=rollout cannot be used with agent.normalize.reward=true"),
+])
+def test_bad_agent_combinations_one_line_exit_2(tmp_path, args, needle):
+    out = _run(args + ["env=cartpole", f"hydra.run.dir={tmp_path / 'bad'}"] if "env=cartpole" not in args
+               else args + [f"hydra.run.dir={tmp_path / 'bad'}"], tmp_path, check=False)
+    assert out.returncode == 2 and needle in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_clip_reward_scored_per_rollout_through_the_app(tmp_path):
+    run_dir = tmp_path / "roll"
+    _run(["env=cartpole", "reward=clip", "agent.reward_scoring=rollout", "agent.reward_chunk=32",
+          "agent.total_timesteps=256", "agent.n_envs=2", "agent.ppo.n_steps=64", "agent.ppo.batch_size=64",
+          "agent.ppo.n_epochs=1", "eval.episodes=2", f"hydra.run.dir={run_dir}"], tmp_path)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(next((run_dir / "tb").glob("PPO_*")))).Reload()
+    shaped = events.Scalars("reward/shaped_mean")[-1].value
+    assert "shaped/clip" in events.Tags()["scalars"] and shaped != 0.0, "the scored rewards, not the placeholders"

@@ -1,0 +1,73 @@
+"""Which stable-baselines3 algorithm a run uses, with what keyword arguments, checked up front.
+
+``agent.algo`` is ``ppo`` (on-policy, vectorized; ``conf/agent/ppo.yaml``) or ``sac`` (off-policy,
+what VLM-RM trained its humanoid with; ``conf/agent/sac.yaml``); the algorithm's own keyword
+arguments sit under its name (``agent.ppo.*``, ``agent.sac.*``), passed as they are.
+``agent.reward_scoring`` says when a batched model reward scores its frames: ``step`` (every
+vector step; any algorithm) or ``rollout`` (the frames of a whole PPO rollout, or of every
+``agent.reward_chunk`` steps, in large batches: :class:`~rewardgym.agents.vec_reward.RolloutScoredPPO`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+ALGOS = ("ppo", "sac")
+
+
+def algo_name(agent: DictConfig) -> str:
+    name = str(agent.get("algo", "ppo"))
+    if name not in ALGOS:
+        raise ValueError(f"agent.algo must be one of {ALGOS}, got {name!r}")
+    if agent.get(name) is None:
+        raise ValueError(f"agent.algo={name} needs its keyword arguments under agent.{name} (conf/agent/{name}.yaml)")
+    return name
+
+
+def algo_kwargs(agent: DictConfig) -> dict[str, Any]:
+    """The algorithm's own keyword arguments (``agent.<algo>``), as a plain dict."""
+    return dict(OmegaConf.to_container(agent[algo_name(agent)], resolve=True))
+
+
+def scoring(agent: DictConfig) -> tuple[str, int | None]:
+    """``(agent.reward_scoring, agent.reward_chunk)``."""
+    return str(agent.get("reward_scoring", "step")), agent.get("reward_chunk")
+
+
+def algorithm_class(agent: DictConfig, rollout_scored: bool = False):
+    """The SB3 class: PPO (:class:`RolloutScoredPPO` when a batched reward scores per rollout) or SAC."""
+    name = algo_name(agent)
+    if name == "sac":
+        from stable_baselines3 import SAC
+
+        return SAC
+    if rollout_scored:
+        from .vec_reward import RolloutScoredPPO
+
+        return RolloutScoredPPO
+    from stable_baselines3 import PPO
+
+    return PPO
+
+
+def check_agent(agent: DictConfig, action_space, batched_reward: bool) -> None:
+    """Combinations that cannot work, each one clear error naming the values."""
+    from gymnasium import spaces
+
+    name = algo_name(agent)
+    mode, chunk = scoring(agent)
+    if mode not in ("step", "rollout"):
+        raise ValueError(f"agent.reward_scoring must be 'step' or 'rollout', got {mode!r}")
+    if name == "sac" and not isinstance(action_space, spaces.Box):
+        raise ValueError(f"agent=sac needs a continuous (Box) action space; this env's is {action_space} "
+                         "(use agent=ppo)")
+    if mode == "rollout" and batched_reward:
+        if name != "ppo":
+            raise ValueError(f"agent.reward_scoring=rollout needs agent=ppo (an on-policy rollout), got {name}")
+        if (agent.get("normalize") or {}).get("reward"):
+            raise ValueError("agent.reward_scoring=rollout cannot be used with agent.normalize.reward=true: "
+                             "VecNormalize would see the placeholder rewards, not the scored ones")
+        n_steps = int(algo_kwargs(agent).get("n_steps", 2048))
+        if chunk is not None and int(chunk) > n_steps:
+            raise ValueError(f"agent.reward_chunk={chunk} is larger than the rollout (agent.ppo.n_steps={n_steps})")

@@ -1,0 +1,99 @@
+"""Rollout-level scoring gives PPO the same rewards, returns and advantages as per-step scoring."""
+import functools
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from rewardgym.agents.vec_reward import RolloutBatchedReward, RolloutScoredPPO, wrap_vec_env
+from rewardgym.reward_wrappers.batched import BatchedReward, ModelInputWrapper
+
+
+class Walk(gym.Env):
+    """A 1-D walk; terminates past +-3 and is cut by a time limit of 5 (both ends happen)."""
+
+    def __init__(self):
+        self.action_space = spaces.Discrete(2)
+        self.observation_space = spaces.Box(-10, 10, (1,), np.float32)
+        self.x = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.x = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.x += 1 if action else -1
+        return np.full(1, self.x, np.float32), -1.0, abs(self.x) >= 3, False, {}
+
+
+class Position(ModelInputWrapper):
+    def __init__(self, env, every: int = 1):
+        super().__init__(env, every=every)
+        self.every, self.t = every, 0
+
+    def reset(self, **kwargs):
+        self.t = 0
+        return self.env.reset(**kwargs)
+
+    def model_input(self, obs, info, done):
+        self.t += 1
+        return float(obs[0]) if (self.t - 1) % self.every == 0 or done else None
+
+
+class Square:
+    def __init__(self):
+        self.batches = []
+
+    def __call__(self, xs):
+        self.batches.append(len(xs))
+        x = np.asarray(xs, float)
+        return x**2 / 9.0, {"square": x**2 / 9.0}
+
+
+class SquareReward(BatchedReward):
+    wrapper, scorer = Position, Square
+
+
+def _model(scoring, chunk=None, n_envs=3, n_steps=16):
+    reward = SquareReward(every=2)
+    make = functools.partial(lambda: reward(gym.wrappers.TimeLimit(Walk(), 5)))
+    venv = wrap_vec_env(DummyVecEnv([make] * n_envs), reward, scoring=scoring, chunk=chunk)
+    cls = RolloutScoredPPO if scoring == "rollout" else __import__("stable_baselines3").PPO
+    model = cls("MlpPolicy", venv, n_steps=n_steps, batch_size=16, n_epochs=1, seed=0, device="cpu")
+    model.learn(n_steps * n_envs)  # one rollout, one update
+    return model, venv
+
+
+@pytest.mark.parametrize("chunk", [None, 5])
+def test_rollout_scoring_equals_step_scoring(chunk):
+    step_model, step_venv = _model("step")
+    roll_model, roll_venv = _model("rollout", chunk)
+    a, b = step_model.rollout_buffer, roll_model.rollout_buffer
+    np.testing.assert_array_equal(a.actions, b.actions)  # same policy, same seed: the same rollout
+    assert np.any(a.rewards != 0) and np.any(a.episode_starts[1:])
+    np.testing.assert_allclose(b.rewards, a.rewards, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(b.returns, a.returns, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(b.advantages, a.advantages, rtol=1e-5, atol=1e-5)
+    batches = roll_venv.batcher.scorer.batches
+    assert len(batches) == (1 if chunk is None else -(-16 // chunk)), batches
+    assert len(step_venv.batcher.scorer.batches) > 10, "per-step scoring calls the scorer every step"
+
+
+def test_rollout_wrapper_checks_and_flush_order():
+    reward = SquareReward()
+    venv = wrap_vec_env(DummyVecEnv([lambda: reward(Walk())] * 2), reward, scoring="rollout")
+    assert isinstance(venv, RolloutBatchedReward)
+    venv.reset()
+    for _ in range(2):
+        _, r, _, _ = venv.step(np.array([1, 0]))
+        assert r.tolist() == [0.0, 0.0]
+    rewards, terms = venv.flush()
+    np.testing.assert_allclose(rewards, [[1 / 9, 1 / 9], [4 / 9, 4 / 9]], rtol=1e-6)
+    assert terms["square"].shape == (2, 2) and venv.flush()[0].shape == (0, 2)
+    with pytest.raises(ValueError, match="reward scoring must be one of"):
+        wrap_vec_env(venv, reward, scoring="episode")
+    with pytest.raises(ValueError, match="chunk must be an integer >= 1 or None, got 0"):
+        wrap_vec_env(DummyVecEnv([lambda: reward(Walk())]), reward, scoring="rollout", chunk=0)
