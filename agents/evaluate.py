@@ -15,19 +15,22 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 
-def rollout_stats(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path: Path | None = None,
-                  video_path: Path | None = None, deterministic: bool = True) -> dict[str, Any]:
+def run_episodes(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path: Path | None = None,
+                 render_episodes: int = 0, deterministic: bool = True) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Runs ``episodes`` episodes with ``policy`` (an SB3 model, or None for uniform random
-    actions) on the env's ground-truth reward. Returns mean/std return, success rate, length."""
+    actions) on the env's ground-truth reward (the run's env stack without its reward wrapper).
+    Returns mean/std return, success rate, length, and the frames of the first
+    ``render_episodes`` episodes."""
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
     from .env_factory import extra_wrappers, make_env
 
-    render = "rgb_array" if video_path is not None else None
-    venv = DummyVecEnv([make_env(cfg.env, None, seed, None, render, extra_wrappers(cfg.get("wrappers")))])
-    venv.seed(seed)
+    render = "rgb_array" if render_episodes > 0 else None
+    base = DummyVecEnv([make_env(cfg.env, None, seed, None, render, extra_wrappers(cfg.get("wrappers")))])
+    base.seed(seed)
+    venv = base
     if vecnorm_path is not None and policy is not None:
-        venv = VecNormalize.load(str(vecnorm_path), venv)
+        venv = VecNormalize.load(str(vecnorm_path), base)
         venv.training = False
         venv.norm_reward = False
     returns, lengths, successes, frames = [], [], [], []
@@ -37,25 +40,37 @@ def rollout_stats(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_pat
             action = np.array([venv.action_space.sample()])
         else:
             action, _ = policy.predict(obs, deterministic=deterministic)
-        if video_path is not None and len(returns) < 3:
-            frames.append(venv.envs[0].render() if isinstance(venv, DummyVecEnv) else venv.venv.envs[0].render())
+        if len(returns) < render_episodes:
+            frames.append(np.asarray(base.envs[0].render()))
         obs, _, done, info = venv.step(action)
         if done[0]:
             returns.append(float(info[0]["episode"]["r"]))
             lengths.append(int(info[0]["episode"]["l"]))
             successes.append(float(bool(info[0].get("success", False))))
     venv.close()
-    if video_path is not None and frames:
-        import imageio.v2 as imageio
-
-        imageio.mimsave(str(video_path), [np.asarray(f) for f in frames], fps=30)
-    return {
+    stats = {
         "episodes": episodes,
         "return_mean": float(np.mean(returns)),
         "return_std": float(np.std(returns)),
         "success_rate": float(np.mean(successes)),
         "length_mean": float(np.mean(lengths)),
     }
+    return stats, frames
+
+
+def write_mp4(path: Path, frames: list[np.ndarray], fps: int = 30) -> None:
+    import imageio.v2 as imageio
+
+    imageio.mimsave(str(path), frames, fps=fps)
+
+
+def rollout_stats(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path: Path | None = None,
+                  video_path: Path | None = None, deterministic: bool = True) -> dict[str, Any]:
+    """:func:`run_episodes`; with ``video_path``, the first 3 episodes are written there as an MP4."""
+    stats, frames = run_episodes(policy, cfg, episodes, seed, vecnorm_path, 3 if video_path else 0, deterministic)
+    if video_path is not None and frames:
+        write_mp4(video_path, frames)
+    return stats
 
 
 def load_run(run_dir: Path):

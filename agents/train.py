@@ -90,6 +90,12 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 
     checkpoint = ResumableCheckpoint(ckpt_dir, int(cfg.checkpoint_freq))
     callbacks = [InfoLoggerCallback(), checkpoint]
+    if int(cfg.eval.get("every") or 0) > 0:
+        from .eval_callback import GroundTruthEval
+
+        with user_input("eval"):
+            callbacks.append(GroundTruthEval(cfg, run_dir, int(cfg.eval.every), int(cfg.eval.get("every_episodes", 10)),
+                                             bool(cfg.eval.get("every_video", False))))
     if _show_progress():
         callbacks.append(ProgressBarCallback())
     total = int(agent.total_timesteps)

@@ -50,6 +50,9 @@ RANGES: dict[str, Range] = {
     "checkpoint_freq": POSITIVE_INT,          # env steps between checkpoints
     "torch_threads": POSITIVE_INT,            # null: torch's default
     "eval.episodes": COUNT,                   # 0: no final evaluation
+    "eval.every": COUNT,                      # 0: no evaluation during training
+    "eval.every_episodes": POSITIVE_INT,
+    "agent.reward_chunk": POSITIVE_INT,       # null: the whole rollout
     "agent.total_timesteps": POSITIVE_INT,
     "agent.n_envs": POSITIVE_INT,
     "agent.ppo.n_steps": POSITIVE_INT,        # and n_steps * n_envs > 1 (below)
@@ -63,6 +66,12 @@ RANGES: dict[str, Range] = {
     "agent.ppo.vf_coef": NON_NEGATIVE,
     "agent.ppo.max_grad_norm": POSITIVE,
     "agent.ppo.target_kl": POSITIVE,          # not in ppo.yaml; null or +agent.ppo.target_kl=...
+    "agent.sac.learning_rate": POSITIVE,      # agent=sac
+    "agent.sac.buffer_size": POSITIVE_INT,
+    "agent.sac.learning_starts": COUNT,
+    "agent.sac.batch_size": POSITIVE_INT,
+    "agent.sac.tau": UNIT,
+    "agent.sac.gamma": UNIT,
     "rollouts.episodes": POSITIVE_INT,        # rewardgym-eval-reward
     "rollouts.n_envs": POSITIVE_INT,
     "rollouts.frames_per_episode": POSITIVE_INT,

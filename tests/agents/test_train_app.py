@@ -243,3 +243,17 @@ def test_clip_reward_scored_per_rollout_through_the_app(tmp_path):
     events = EventAccumulator(str(next((run_dir / "tb").glob("PPO_*")))).Reload()
     shaped = events.Scalars("reward/shaped_mean")[-1].value
     assert "shaped/clip" in events.Tags()["scalars"] and shaped != 0.0, "the scored rewards, not the placeholders"
+
+
+def test_ground_truth_evaluation_during_training_with_video(tmp_path):
+    run_dir = tmp_path / "evals"
+    _run(FAST + ["eval.every=256", "eval.every_episodes=2", "eval.every_video=true", f"hydra.run.dir={run_dir}"],
+         tmp_path)
+    videos = sorted((run_dir / "videos").glob("eval_*_steps.mp4"))
+    assert len(videos) >= 1 and all(v.stat().st_size > 0 for v in videos)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(next((run_dir / "tb").glob("PPO_*"))), size_guidance={"images": 0}).Reload()
+    assert "eval/success_rate" in events.Tags()["scalars"] and len(events.Scalars("eval/return_mean")) >= 1
+    gif = events.Images("eval/video")[-1].encoded_image_string
+    assert gif[:6] in (b"GIF87a", b"GIF89a")
