@@ -55,22 +55,35 @@ def vlmrm_reward(image_emb, goal_emb, baseline_emb, alpha: float = 0.0):
 
 
 class CLIPFrames(ModelInputWrapper):
-    """Per-env half of :class:`CLIPReward`: the rendered frame of the steps to score.
+    """Per-env half of :class:`CLIPReward`: the frame of the steps to score.
 
     Args:
-        env: an env with ``render_mode="rgb_array"`` (the training app sets it).
+        env: an env with ``render_mode="rgb_array"`` (the training app sets it), or a rewardgym
+            MuJoCo env (its ``render_frame`` draws frames of any size).
         reward_every: score every k-th step of each episode (and its last) and hold the last
             score in between.
         episode_end_only: score only the last frame of each episode (0 elsewhere).
+        frame_size: render the scored frames this many pixels square, apart from the
+            observation, where the env can (``env.unwrapped.render_frame``; rewardgym's MuJoCo
+            envs): rendering then costs what the model needs. None: ``env.render()``, resized by
+            the scorer. (``CLIPReward`` turns ``"auto"`` into the model's input size.)
+        frame_antialias: MuJoCo multisampling for those frames (off: about 2x faster to render,
+            jagged edges the model may not have seen in training).
     """
 
-    def __init__(self, env, reward_every: int = 1, episode_end_only: bool = False):
+    def __init__(self, env, reward_every: int = 1, episode_end_only: bool = False, frame_size: int | str | None = None,
+                 frame_antialias: bool = True):
         if isinstance(reward_every, bool) or int(reward_every) != reward_every or reward_every < 1:
             raise ValueError(f"reward_every must be an integer >= 1, got {reward_every!r}")
-        if env.render_mode != "rgb_array":
+        if frame_size is not None and (isinstance(frame_size, bool) or not isinstance(frame_size, int) or frame_size < 8):
+            raise ValueError(f"frame_size must be an integer >= 8 pixels or None, got {frame_size!r}")
+        self._sized = frame_size is not None and hasattr(env.unwrapped, "render_frame")
+        if not self._sized and env.render_mode != "rgb_array":
             raise ValueError(f"CLIPReward needs render_mode='rgb_array', the env has {env.render_mode!r}")
-        super().__init__(env, reward_every=reward_every, episode_end_only=episode_end_only)
+        super().__init__(env, reward_every=reward_every, episode_end_only=episode_end_only, frame_size=frame_size,
+                         frame_antialias=frame_antialias)
         self.reward_every, self.episode_end_only = int(reward_every), bool(episode_end_only)
+        self.frame_size, self.frame_antialias = frame_size, bool(frame_antialias)
         self.fill = "zero" if self.episode_end_only else "hold"
         self._t = 0
 
@@ -78,11 +91,16 @@ class CLIPFrames(ModelInputWrapper):
         self._t = 0
         return self.env.reset(**kwargs)
 
+    def frame(self) -> np.ndarray:
+        if self._sized:
+            return self.env.unwrapped.render_frame(self.frame_size, self.frame_size, self.frame_antialias)
+        return self.env.render()
+
     def model_input(self, obs, info, done):
         self._t += 1
         if self.episode_end_only:
-            return self.env.render() if done else None
-        return self.env.render() if (self._t - 1) % self.reward_every == 0 or done else None
+            return self.frame() if done else None
+        return self.frame() if (self._t - 1) % self.reward_every == 0 or done else None
 
 
 class CLIPScorer:
@@ -149,8 +167,9 @@ def check_clip_args(goal_prompts, baseline_prompts, alpha, backend, batch_size):
 class CLIPReward(BatchedReward):
     """VLM-RM reward from a CLIP model, batched across a vector of envs.
 
-    Takes the arguments of :class:`CLIPFrames` (``reward_every``, ``episode_end_only``) and of
-    :class:`CLIPScorer` (prompts, ``alpha``, the model). Prompts left unset are read from the
+    Takes the arguments of :class:`CLIPFrames` (``reward_every``, ``episode_end_only``,
+    ``frame_size``, ``frame_antialias``) and of :class:`CLIPScorer` (prompts, ``alpha``, the
+    model). ``frame_size="auto"`` renders the scored frames at the model's input size. Prompts left unset are read from the
     env (``goal_prompts`` / ``baseline_prompts``: rewardgym's tasks keep them on the env, Gymnasium's
     CartPole and MountainCar in :mod:`rewardgym.envs.classic`).
 
@@ -170,6 +189,11 @@ class CLIPReward(BatchedReward):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        if self.wrapper_kwargs.get("frame_size") == "auto":
+            from .clip_models import input_size
+
+            self.wrapper_kwargs["frame_size"] = input_size(self.scorer_kwargs.get("model"),
+                                                           self.scorer_kwargs.get("backend", "open_clip"))
         if self.scorer_kwargs.get("backend", "open_clip") == "open_clip":
             # Import torch/open_clip (and so triton) before this process renders anything: on
             # these machines importing triton after a MuJoCo EGL context exists segfaults.

@@ -148,6 +148,35 @@ def _resolve_device_dtype(device: str, dtype: str):
     return device, getattr(torch, dtype)
 
 
+def input_size(model: str | None = None, backend: str = "open_clip") -> int:
+    """The model's image input size in pixels, read from its config alone (no weights loaded).
+
+    Raises:
+        ValueError: the size cannot be read (name it with ``reward.frame_size=<pixels>``).
+    """
+    import json
+
+    try:
+        if backend == "transformers":
+            vision = json.loads((Path(str(model)) / "config.json").read_text())["vision_config"]
+            size = vision["image_size"]
+        else:
+            if model is None or model == BUNDLED_MODEL_NAME:
+                cfg = json.loads((bundled_dir() / f"{BUNDLED_MODEL_NAME}.json").read_text())
+            elif str(model).endswith(".json"):
+                cfg = json.loads(Path(model).read_text())
+            else:
+                import open_clip
+
+                cfg = open_clip.get_model_config(model)
+            size = cfg["vision_cfg"]["image_size"]
+        size = size[0] if isinstance(size, (list, tuple)) else size
+        return int(size)
+    except (OSError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"cannot read the input size of CLIP model {model!r} ({backend}): {err}; "
+                         "set reward.frame_size=<pixels> (or null to score the env's own frames)") from None
+
+
 @lru_cache(maxsize=4)
 def load_clip(model: str | None = None, pretrained: str | None = None, backend: str = "open_clip",
               device: str = "auto", dtype: str = "auto") -> ClipEncoder:

@@ -72,7 +72,7 @@ from .humanoid_poses import pose_qpos
 from .humanoid_tasks import TASKS, _ids, measure, satisfied
 from .checks import check_env_args
 from .pickling import StatePickle
-from .rendering import FastRenderer, FreeCamera
+from .rendering import FastRenderer, FreeCamera, SizedFrames
 
 __doc__ += "\n## Success tests and goal prompts\n| task | test | goal prompt |\n|---|---|---|\n" + "\n".join(
     f"| {t.name} | {t.description} | {'; '.join(t.goal_prompts)} |" for t in TASKS.values())
@@ -80,7 +80,7 @@ __doc__ += "\n## Success tests and goal prompts\n| task | test | goal prompt |\n
 FLOOR_RGBA = (0.55, 0.62, 0.55, 1.0)
 
 
-class HumanoidPoseEnv(StatePickle, HumanoidEnv):
+class HumanoidPoseEnv(StatePickle, SizedFrames, HumanoidEnv):
     __doc__ = __doc__
     metadata = {"render_modes": ["rgb_array"], "render_fps": 67}  # 1 / (0.003 s * frame_skip 5)
 
@@ -178,7 +178,11 @@ class HumanoidPoseEnv(StatePickle, HumanoidEnv):
         """uint8 (height, width, 3) frame from the side camera when ``render_mode="rgb_array"``."""
         return self._render_frame() if self.render_mode == "rgb_array" else None
 
+    def _frame_camera(self):
+        return self.camera
+
     def close(self):
+        self._close_sized_frames()
         if self._fast is not None:
             self._fast.close()
             self._fast = None

@@ -113,6 +113,7 @@ from gymnasium import spaces
 
 from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, KeypointPlan, button_top
 from .checks import check_env_args
+from .rendering import SizedFrames
 from .pickling import StatePickle
 
 CAMERAS = ("front", "top", "side")  # fixed cameras of the scene: oblique front, top-down, side
@@ -126,7 +127,7 @@ def build_model(task: str) -> mujoco.MjModel:
     return mujoco.MjModel.from_xml_string(xml)
 
 
-class ManipulationEnv(StatePickle, gym.Env):
+class ManipulationEnv(StatePickle, SizedFrames, gym.Env):
     __doc__ = __doc__
     metadata = {"render_modes": ["rgb_array"], "render_fps": 12}
     pickled_model_fields = ("body_pos",)     # resets move the drawer, button and base cube bodies
@@ -312,7 +313,11 @@ class ManipulationEnv(StatePickle, gym.Env):
             return self._render_frame()
         return None
 
+    def _frame_camera(self):
+        return self.camera_name
+
     def close(self):
+        self._close_sized_frames()
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None

@@ -28,7 +28,7 @@ import numpy as np
 
 from .checks import check_size
 
-__all__ = ["FastRenderer", "FreeCamera", "camera_id"]
+__all__ = ["FastRenderer", "FreeCamera", "SizedFrames", "camera_id"]
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,20 @@ class FastRenderer:
 
     def __init__(self, model: mujoco.MjModel, width: int = 224, height: int = 224,
                  camera: str | int | FreeCamera | mujoco.MjvCamera = -1, shadows: bool = False,
-                 reflections: bool = False, skybox: bool = False):
+                 reflections: bool = False, skybox: bool = False, antialias: bool = True):
         check_size(width, height)
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
         self.model, self.width, self.height = model, width, height
         self.camera, self._track = self._resolve(camera)
-        self._renderer = mujoco.Renderer(model, height=height, width=width)
+        # multisampling is fixed when the GL context is made: off (offsamples 0) for this one only
+        samples = model.vis.quality.offsamples
+        if not antialias:
+            model.vis.quality.offsamples = 0
+        try:
+            self._renderer = mujoco.Renderer(model, height=height, width=width)
+        finally:
+            model.vis.quality.offsamples = samples
         self.set_flags(shadows=shadows, reflections=reflections, skybox=skybox)
 
     def set_flags(self, shadows: bool | None = None, reflections: bool | None = None,
@@ -126,6 +133,26 @@ class FastRenderer:
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+
+
+class SizedFrames:
+    """Mixin of rewardgym's MuJoCo envs: :meth:`render_frame` renders the env's camera at any
+    size, whatever the observation's size and ``render_mode`` (e.g. at a reward model's input
+    size, so rendering costs what the model needs). The env provides ``model``, ``data``,
+    ``_frame_camera()`` and ``render_flags``; it calls :meth:`_close_sized_frames` in ``close``."""
+
+    def render_frame(self, width: int, height: int, antialias: bool = True) -> np.ndarray:
+        """uint8 (height, width, 3) frame of the current state; one renderer per size, made on first use."""
+        renderers = self.__dict__.setdefault("_sized_renderers", {})
+        key = (int(width), int(height), bool(antialias))
+        if key not in renderers:
+            renderers[key] = FastRenderer(self.model, key[0], key[1], self._frame_camera(), antialias=key[2],
+                                          **getattr(self, "render_flags", {}))
+        return renderers[key].render(self.data)
+
+    def _close_sized_frames(self) -> None:
+        for renderer in self.__dict__.pop("_sized_renderers", {}).values():
+            renderer.close()
 
 
 def camera_id(model: mujoco.MjModel, camera: str | int) -> int:

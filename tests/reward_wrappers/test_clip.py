@@ -155,3 +155,26 @@ def test_model_may_be_a_local_open_clip_config_json(tiny_clip, tmp_path):
     assert enc.encode_images([np.zeros((40, 50, 3), np.uint8)]).shape == (1, 32)
     with pytest.raises(FileNotFoundError, match="config not found"):
         load_clip(str(tmp_path / "missing.json"), ckpt, "open_clip", "cpu", "float32")
+
+
+def test_scored_frames_render_at_the_model_input_size():
+    pytest.importorskip("mujoco")
+    from rewardgym.reward_wrappers.batched import pop_request
+    from rewardgym.reward_wrappers.clip_models import input_size
+
+    assert input_size(None) == 96, "the bundled model's input, read from its config alone"
+    reward = CLIPReward(goal_prompts=["x"], frame_size="auto", frame_antialias=False)
+    assert reward.wrapper_kwargs["frame_size"] == 96
+    env = reward(gym.make("rewardgym/HumanoidPose-v0", task="kneel"))  # no render_mode needed: render_frame
+    env.reset(seed=0)
+    frame = pop_request(env.step(env.action_space.sample())[-1]).input
+    assert frame.shape == (96, 96, 3) and frame.dtype == np.uint8 and frame.std() > 0
+    # a Gymnasium env has no render_frame: its own render() is scored (and resized by the scorer)
+    cart = CLIPReward(goal_prompts=["x"], frame_size=32)(gym.make("CartPole-v1", render_mode="rgb_array"))
+    cart.reset(seed=0)
+    assert pop_request(cart.step(0)[-1]).input.shape == (400, 600, 3)
+    with pytest.raises(ValueError, match="frame_size must be an integer >= 8 pixels or None, got 4"):
+        CLIPReward(goal_prompts=["x"], frame_size=4)(gym.make("CartPole-v1", render_mode="rgb_array"))
+    with pytest.raises(ValueError, match="cannot read the input size of CLIP model '/nope' .*reward.frame_size="):
+        CLIPReward(goal_prompts=["x"], model="/nope", backend="transformers", frame_size="auto")
+    env.close()
