@@ -1,21 +1,34 @@
-"""KAGI keypoint reward (Lee et al. 2024, "Affordance-Guided RL via Visual Prompting").
+"""KAGI keypoint reward (Lee et al. 2024, "Affordance-Guided RL via Visual Prompting"), in 3-D.
 
-Keypoints are proposed once, on the first frame of each episode: an optional grasp point
-``k_0`` and ordered waypoints ``k_1..k_K`` to the goal, all in image pixels. The task is then a
-chain of ``S = K + [grasp]`` stages. In stage ``s`` the tracked point ``p_t`` (the gripper
-before the grasp, the grasped keypoint's object after it; the gripper throughout when there
-is no grasp), projected to pixels with the same camera, must reach target ``k_s``::
+Keypoints are proposed once, on the first frames of each episode: an optional grasp point
+``k_0`` and ordered waypoints ``k_1..k_K`` to the goal, in the pixels of one or more views
+(named cameras). They are lifted to world points: a keypoint seen in two or more views is
+**triangulated** (the point nearest to the views' rays, least squares); one seen in a single
+view is **lifted with the renderer's depth** at its pixel; the ``ground_truth`` proposer also
+gives the exact 3-D points. The tracked point ``p_t`` is read from the simulator (a named
+keypoint, site, geom or body), so progress is measured in metres and an agent cannot gain it
+without moving toward the target in 3-D.
 
-    d_t   = |p_t - k_s|                          (pixels)
-    d_s0  = d at the step stage s began
-    r_t   = (s + 1 - min(d_t / d_s0, 1)) / S     in [0, 1]
+The task is a chain of ``S = K + [grasp]`` stages. Each step the current stage ``s`` is worked
+out from the state (stages can regress):
 
-Stage ``s`` is complete when ``d_t < radius`` (pixels); stages only advance. The grasp stage
-also completes once the grasped point has moved more than ``moved_radius`` pixels from where it
-was at reset: the object is being handled (a drawer handle pulled, a cube pushed) even where the
-gripper's point and the grasp point do not meet within ``radius`` in the image. When the env's
-sparse success signal ``info["success"]`` is true the reward is 1 (it overrides the dense one,
-as in KAGI).
+* grasp stage (``s = 0``): complete while the grasp object is *held*: the grasp point lifted
+  more than ``lift_height`` above where it was at reset, or a contact between the tracked
+  point's body (and its sub-bodies, e.g. fingers) and the grasp point's body; a hold begun by
+  contact lasts while the grasp point stays within ``hold_radius`` of the tracked point
+  (contacts flicker while an object is pushed). Losing the hold returns to stage 0. While held, the point that must move on is the grasp point itself.
+* waypoint ``i``: complete when the moving point is within ``radius`` of ``k_i``; it stays
+  complete while the point stays within ``|k_i - k_{i+1}| + radius`` of the next waypoint
+  (leaving that ball, or losing the grasp, un-completes it).
+
+With ``d = |p - k_s|`` (metres) and ``D_s`` the stage's length fixed at reset (the distance from
+the tracked point's reset position to ``k_0``, then from ``k_{s-1}`` to ``k_s``; at least
+``min_scale``)::
+
+    r_t = (s + 1 - min(d / D_s, 1)) / S          in [0, 1];  r_t = 1 when every stage is complete
+
+When the env's sparse success signal ``info["success"]`` is true the reward is 1 (it overrides
+the dense one, as in KAGI; ``success_override=False`` turns this off).
 """
 from __future__ import annotations
 
@@ -26,20 +39,38 @@ import numpy as np
 
 from .base import RewardWrapper
 
+FREE_VIEW = "free"   # the view name of a Gymnasium MujocoEnv's free camera (envs with no named camera)
 
-def stage_reward(stage: int, n_stages: int, dist: float, start_dist: float) -> float:
-    """``(stage + 1 - min(dist / start_dist, 1)) / n_stages``; see the module docstring."""
+
+def stage_reward(stage: int, n_stages: int, dist: float, scale: float) -> float:
+    """``(stage + 1 - min(dist / scale, 1)) / n_stages``; 1 once ``stage == n_stages``."""
     if n_stages < 1 or not 0 <= stage <= n_stages:
         raise ValueError(f"stage must be in [0, {n_stages}] with n_stages >= 1, got {stage}, {n_stages}")
     if stage == n_stages:
         return 1.0
-    frac = min(dist / start_dist, 1.0) if start_dist > 0 else 0.0
+    frac = min(dist / scale, 1.0) if scale > 0 else 0.0
     return (stage + 1.0 - frac) / n_stages
+
+
+def _names(model, kind) -> list[str]:
+    import mujoco
+
+    count = {mujoco.mjtObj.mjOBJ_SITE: model.nsite, mujoco.mjtObj.mjOBJ_GEOM: model.ngeom,
+             mujoco.mjtObj.mjOBJ_BODY: model.nbody, mujoco.mjtObj.mjOBJ_CAMERA: model.ncam}[kind]
+    return [n for n in (mujoco.mj_id2name(model, kind, i) for i in range(count)) if n]
+
+
+def _env_name(base) -> str:
+    return base.spec.id if getattr(base, "spec", None) else type(base).__name__
 
 
 @dataclass
 class KeypointSpec:
-    """What to track on a MuJoCo env, and how to see it."""
+    """What to track on a MuJoCo env, and in which views to see it.
+
+    ``camera`` is the main view (the one ``render()`` shows, whose pixels go to
+    ``info["keypoints_px"]``); ``cameras`` every view the proposer gets (main view first).
+    """
 
     tracked: str = "gripper"
     grasp: str | None = None
@@ -48,11 +79,30 @@ class KeypointSpec:
     instruction: str = ""
     width: int | None = None
     height: int | None = None
+    cameras: Sequence[str] = ()
     _base: object = field(default=None, repr=False)
 
+    # --- named points -------------------------------------------------------------------
+    def check_point(self, env, name: str) -> None:
+        """Raises ``ValueError`` listing the valid names when ``name`` is no keypoint, site, geom or body."""
+        import mujoco
+
+        base = env.unwrapped
+        table = base.keypoints() if hasattr(base, "keypoints") else {}
+        if name in table:
+            return
+        for kind in (mujoco.mjtObj.mjOBJ_SITE, mujoco.mjtObj.mjOBJ_GEOM, mujoco.mjtObj.mjOBJ_BODY):
+            if mujoco.mj_name2id(base.model, kind, name) >= 0:
+                return
+        valid = {"keypoints": sorted(table), "sites": _names(base.model, mujoco.mjtObj.mjOBJ_SITE),
+                 "geoms": _names(base.model, mujoco.mjtObj.mjOBJ_GEOM),
+                 "bodies": _names(base.model, mujoco.mjtObj.mjOBJ_BODY)}
+        listing = "; ".join(f"{k}: {v}" for k, v in valid.items() if v)
+        raise ValueError(f"no keypoint, site, geom or body named {name!r} in {_env_name(base)}. Valid names: {listing}")
+
     def points3d(self, env, names: Sequence[str]) -> np.ndarray:
-        """World positions of named points: the env's ``keypoints()`` where it has one, else
-        MuJoCo sites or bodies of that name (any MuJoCo Gymnasium env)."""
+        """World positions (N,3) of named points: the env's ``keypoints()`` where it has one, else
+        a MuJoCo site, geom or body of that name (in that order; a body is its origin)."""
         import mujoco
 
         base = env.unwrapped
@@ -60,41 +110,97 @@ class KeypointSpec:
         out = []
         for name in names:
             if name in table:
-                out.append(table[name])
+                out.append(np.asarray(table[name], dtype=np.float64))
                 continue
-            sid = mujoco.mj_name2id(base.model, mujoco.mjtObj.mjOBJ_SITE, name)
-            if sid >= 0:
-                out.append(base.data.site_xpos[sid].copy())
-                continue
-            bid = mujoco.mj_name2id(base.model, mujoco.mjtObj.mjOBJ_BODY, name)
-            if bid < 0:
-                raise KeyError(f"no keypoint, site or body named {name!r} in {base.spec.id if base.spec else base}")
-            out.append(base.data.xpos[bid].copy())
-        return np.asarray(out, dtype=np.float64)
+            for kind, arr in ((mujoco.mjtObj.mjOBJ_SITE, base.data.site_xpos), (mujoco.mjtObj.mjOBJ_GEOM, base.data.geom_xpos),
+                              (mujoco.mjtObj.mjOBJ_BODY, base.data.xpos)):
+                i = mujoco.mj_name2id(base.model, kind, name)
+                if i >= 0:
+                    out.append(arr[i].copy())
+                    break
+            else:
+                self.check_point(env, name)
+        return np.asarray(out, dtype=np.float64).reshape(-1, 3)
 
-    def project(self, env, names: Sequence[str]) -> np.ndarray:
-        """Pixels (N,2) of named points in the frames the env renders.
+    def body_of(self, env, name: str) -> int | None:
+        """The MuJoCo body a named point belongs to (a site's or geom's body; a keypoint of the
+        env's table named like a body or geom), or None."""
+        import mujoco
 
-        With a named model camera (``camera`` or the env's ``camera_name``) this is
-        :func:`rewardgym.envs.mujoco.camera.project`; without one, on a Gymnasium ``MujocoEnv``
-        (e.g. Reacher-v5), the free camera of its renderer is used (:func:`project_free_camera`).
-        """
+        m = env.unwrapped.model
+        for kind, owner in ((mujoco.mjtObj.mjOBJ_BODY, None), (mujoco.mjtObj.mjOBJ_GEOM, m.geom_bodyid),
+                            (mujoco.mjtObj.mjOBJ_SITE, m.site_bodyid)):
+            i = mujoco.mj_name2id(m, kind, name)
+            if i >= 0:
+                return int(i if owner is None else owner[i])
+        return None
+
+    # --- views ----------------------------------------------------------------------------
+    def size(self, env) -> tuple[int, int]:
         base = env.unwrapped
-        camera = self.camera or getattr(base, "camera_name", None)
         width = self.width or getattr(base, "width", None)
         height = self.height or getattr(base, "height", None)
         if width is None or height is None:
             raise ValueError("keypoint reward needs width and height (from the env or as arguments)")
-        points = self.points3d(env, names)
-        if camera is None:
-            if not hasattr(base, "mujoco_renderer"):
-                raise ValueError("keypoint reward needs a camera name (the env has no camera_name and no "
-                                 "Gymnasium MuJoCo renderer)")
+        return int(width), int(height)
+
+    def views(self) -> list[str]:
+        main = self.camera or FREE_VIEW
+        return [main] + [c for c in self.cameras if c != main]
+
+    def _camera(self, env, view: str):
+        """A model camera name, or the free ``MjvCamera`` of a Gymnasium MujocoEnv's renderer."""
+        if view != FREE_VIEW:
+            return view
+        base = env.unwrapped
+        if not hasattr(base, "mujoco_renderer"):
+            raise ValueError(f"keypoint reward needs a camera name: {_env_name(base)} has no named camera and no "
+                             "Gymnasium MuJoCo renderer")
+        return base.mujoco_renderer._get_viewer("rgb_array").cam
+
+    def project(self, env, names: Sequence[str], view: str | None = None) -> np.ndarray:
+        """Pixels (N,2) of named points in a view (default: the main one, the frames ``render()`` gives)."""
+        return self.project_points(env, self.points3d(env, names), view)
+
+    def project_points(self, env, points, view: str | None = None) -> np.ndarray:
+        base = env.unwrapped
+        width, height = self.size(env)
+        view = view or self.views()[0]
+        if view == FREE_VIEW:
             return project_free_camera(base, points, width, height)
         from rewardgym.envs.mujoco.camera import project
 
-        px, _ = project(base.model, base.data, camera, points, width, height)
-        return px
+        return project(base.model, base.data, view, points, width, height)[0]
+
+    def ray(self, env, view: str, uv) -> tuple[np.ndarray, np.ndarray]:
+        """Origin and unit direction (world) of the viewing ray through pixel ``uv``."""
+        base = env.unwrapped
+        width, height = self.size(env)
+        if view == FREE_VIEW:
+            pos, forward, up, cam = _free_camera(base)
+            half_h = (cam.frustum_top - cam.frustum_bottom) / 2.0
+            centre_y = (cam.frustum_top + cam.frustum_bottom) / 2.0
+            half_w = cam.frustum_width if cam.frustum_width > 0 else half_h * width / height
+            x = ((uv[0] - width / 2.0) / (width / 2.0) * half_w + cam.frustum_center) / cam.frustum_near
+            y = (-(uv[1] - height / 2.0) / (height / 2.0) * half_h + centre_y) / cam.frustum_near
+            d = forward + x * np.cross(forward, up) + y * up
+            return pos, d / np.linalg.norm(d)
+        from rewardgym.envs.mujoco.camera import backproject
+
+        near, far = backproject(base.model, base.data, view, [uv, uv], [1.0, 2.0], width, height)
+        return near - (far - near), (far - near) / np.linalg.norm(far - near)
+
+
+def _free_camera(base):
+    """Position, forward and up axes of the mono camera MuJoCo renders a Gymnasium ``MujocoEnv``'s
+    free/tracking camera with (the average of its two stereo eye cameras), and that camera."""
+    import mujoco
+
+    viewer = base.mujoco_renderer._get_viewer("rgb_array")
+    scene = mujoco.MjvScene(base.model, maxgeom=1)
+    mujoco.mjv_updateCamera(base.model, base.data, viewer.cam, scene)
+    cam = mujoco.mjv_averageCamera(scene.camera[0], scene.camera[1])
+    return np.asarray(cam.pos, float), np.asarray(cam.forward, float), np.asarray(cam.up, float), cam
 
 
 def project_free_camera(base, points_world, width: int, height: int) -> np.ndarray:
@@ -105,14 +211,8 @@ def project_free_camera(base, points_world, width: int, height: int) -> np.ndarr
     model uses that camera's position, forward/up axes and frustum (``frustum_width`` 0 means
     the viewport's aspect ratio).
     """
-    import mujoco
-
-    viewer = base.mujoco_renderer._get_viewer("rgb_array")
-    scene = mujoco.MjvScene(base.model, maxgeom=1)
-    mujoco.mjv_updateCamera(base.model, base.data, viewer.cam, scene)
-    cam = mujoco.mjv_averageCamera(scene.camera[0], scene.camera[1])
-    forward, up = np.asarray(cam.forward, float), np.asarray(cam.up, float)
-    rel = np.atleast_2d(points_world) - np.asarray(cam.pos, float)
+    pos, forward, up, cam = _free_camera(base)
+    rel = np.atleast_2d(points_world) - pos
     x, y, z = rel @ np.cross(forward, up), rel @ up, rel @ forward
     half_h = (cam.frustum_top - cam.frustum_bottom) / 2.0
     centre_y = (cam.frustum_top + cam.frustum_bottom) / 2.0
@@ -121,6 +221,74 @@ def project_free_camera(base, points_world, width: int, height: int) -> np.ndarr
         u = width / 2.0 + (x * cam.frustum_near / z - cam.frustum_center) / half_w * width / 2.0
         v = height / 2.0 - (y * cam.frustum_near / z - centre_y) / half_h * height / 2.0
     return np.stack([u, v], axis=1)
+
+
+def triangulate(origins, directions) -> np.ndarray:
+    """The point nearest (least squares) to rays ``o_i + t d_i`` (two or more, not all parallel):
+    ``x = (sum_i P_i)^-1 sum_i P_i o_i`` with ``P_i = I - d_i d_i^T``.
+
+    Example:
+        >>> triangulate([[0, 0, 1], [1, 0, 0]], [[0, 0, -1], [-1, 0, 0]]).round(6).tolist()
+        [0.0, 0.0, 0.0]
+    """
+    o = np.asarray(origins, dtype=np.float64).reshape(-1, 3)
+    d = np.asarray(directions, dtype=np.float64).reshape(-1, 3)
+    d = d / np.linalg.norm(d, axis=1, keepdims=True)
+    proj = np.eye(3)[None] - d[:, :, None] * d[:, None, :]
+    a, b = proj.sum(0), np.einsum("nij,nj->i", proj, o)
+    if len(o) < 2 or np.linalg.cond(a) > 1e8:
+        raise ValueError(f"triangulation needs two or more non-parallel rays, got {len(o)}")
+    return np.linalg.solve(a, b)
+
+
+def depth_at(env, spec: KeypointSpec, view: str, uv) -> float:
+    """Depth along the view axis of what the view shows at pixel ``uv`` (one depth render)."""
+    import mujoco
+
+    base = env.unwrapped
+    width, height = spec.size(env)
+    renderer = mujoco.Renderer(base.model, height, width)
+    try:
+        renderer.enable_depth_rendering()
+        renderer.update_scene(base.data, camera=spec._camera(env, view))
+        depth = renderer.render()
+    finally:
+        renderer.close()
+    col = int(np.clip(np.floor(uv[0]), 0, width - 1))
+    row = int(np.clip(np.floor(uv[1]), 0, height - 1))
+    return float(depth[row, col])
+
+
+def lift(env, spec: KeypointSpec, pixels: dict[str, np.ndarray]) -> np.ndarray:
+    """World point of one keypoint from its pixels in each view (``{view: uv}``): triangulated
+    from two or more views, else lifted with the rendered depth of the one view."""
+    views = [v for v in pixels if pixels[v] is not None]
+    if not views:
+        raise ValueError("a keypoint needs pixels in at least one view")
+    if len(views) == 1:
+        view = views[0]
+        uv = np.asarray(pixels[view], dtype=np.float64)
+        origin, direction = spec.ray(env, view, uv)
+        if view == FREE_VIEW:
+            forward = _free_camera(env.unwrapped)[1]   # depth is along the forward axis
+            return origin + direction * depth_at(env, spec, view, uv) / float(direction @ forward)
+        from rewardgym.envs.mujoco.camera import backproject
+
+        width, height = spec.size(env)
+        return backproject(env.unwrapped.model, env.unwrapped.data, view, [uv], [depth_at(env, spec, view, uv)],
+                           width, height)[0]
+    rays = [spec.ray(env, v, np.asarray(pixels[v], dtype=np.float64)) for v in views]
+    return triangulate([r[0] for r in rays], [r[1] for r in rays])
+
+
+@dataclass
+class Proposal:
+    """What a proposer returns: pixels of named keypoints per view (``{view: {name: uv}}``), the
+    exact world points where it knows them (the ground-truth proposer), and its raw answer."""
+
+    pixels: dict
+    log: str = ""
+    points3d: dict | None = None
 
 
 def make_proposer(proposer: str, task: str = "default", **kwargs):
@@ -160,9 +328,8 @@ def resolve_plan(env, waypoints: Sequence[str] | None = None, grasp: str | None 
     out = {k: (getattr(plan, k) if v is None and plan is not None else v) for k, v in given.items()}
     missing = [k for k in ("waypoints", "tracked") if out[k] is None]
     if missing:
-        name = env.unwrapped.spec.id if env.unwrapped.spec else type(env.unwrapped).__name__
-        raise ValueError(f"keypoint reward needs {' and '.join(missing)}: {name} has no keypoint_plan; pass "
-                         + ", ".join(f"{k}=..." for k in missing))
+        raise ValueError(f"keypoint reward needs {' and '.join(missing)}: {_env_name(env.unwrapped)} has no keypoint_plan; "
+                         "pass " + ", ".join(f"{k}=..." for k in missing))
     if isinstance(out["waypoints"], str) or len(out["waypoints"]) == 0:
         raise ValueError(f"waypoints must be a non-empty list of point names, got {out['waypoints']!r}")
     if out["grasp"] is False:
@@ -173,104 +340,243 @@ def resolve_plan(env, waypoints: Sequence[str] | None = None, grasp: str | None 
     return out
 
 
+def resolve_cameras(env, camera: str | None, cameras: Sequence[str] | None) -> tuple[str | None, list[str]]:
+    """Main camera and every view, checked against the model's named cameras.
+
+    ``camera`` None: the env's ``camera_name``, else (no named camera) the free camera.
+    ``cameras`` None: the main camera and every other named camera of the model.
+    """
+    import mujoco
+
+    base = env.unwrapped
+    model = getattr(base, "model", None)
+    if model is None:
+        raise ValueError(f"keypoint reward needs a MuJoCo env (model/data): {_env_name(base)} has none")
+    valid = _names(model, mujoco.mjtObj.mjOBJ_CAMERA)
+    camera = camera or getattr(base, "camera_name", None)
+    for c in ([camera] if camera else []) + list(cameras or []):
+        if c not in valid:
+            raise ValueError(f"camera {c!r} is not a camera of {_env_name(base)}; valid cameras: {valid}"
+                             + ("" if valid else " (it has none: leave camera unset to use the free camera)"))
+    if cameras is None:
+        cameras = ([camera] if camera else []) + [c for c in valid if c != camera]
+    return camera, list(dict.fromkeys(cameras))
+
+
 class KeypointReward(RewardWrapper):
-    """Dense KAGI reward from keypoints proposed on each episode's first frame.
+    """Dense KAGI reward from keypoints proposed on each episode's first frames, measured in 3-D.
 
     The plan (``waypoints``, ``grasp``, ``tracked``, ``camera``) is the env's own by default:
     each of them left None is read from ``env.unwrapped.keypoint_plan`` (see
-    :func:`resolve_plan`); an argument given overrides that one fact.
+    :func:`resolve_plan`); an argument given overrides that one fact. Formula: module docstring.
 
     Example:
         >>> import gymnasium as gym, rewardgym
         >>> env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="push"))
-        >>> env.spec_kp.grasp, env.spec_kp.waypoints, env.spec_kp.camera
-        ('object', ['goal'], 'front')
+        >>> env.spec_kp.grasp, env.spec_kp.waypoints, env.spec_kp.camera, env.spec_kp.views()
+        ('object', ['goal'], 'front', ['front', 'top', 'side'])
 
     Args:
         env: a MuJoCo env exposing ``model``/``data`` (and ideally ``keypoints()``,
             ``camera_name``, ``width``, ``height``, ``keypoint_plan`` and ``instruction`` as
             rewardgym's Manipulation-v0 does).
-        waypoints: ordered names of the target points (projected by the ground-truth proposer);
-            None: the env's plan.
+        waypoints: ordered names of the target points; None: the env's plan.
         grasp: name of the point to grasp first; None: the env's plan (no grasp without one);
             False: no grasp stage.
-        tracked: name of the gripper point; None: the env's plan.
+        tracked: the gripper's point: a keypoint of ``env.keypoints()``, a site, a geom or a
+            body (its origin); None: the env's plan.
         proposer: "ground_truth", "file" or "vlm"; ``proposer_kwargs`` go to it.
-        camera: the named camera whose pixels are measured; None: the env's plan, else the
-            env's ``camera_name``, else a Gymnasium MuJoCo env's free camera.
-        radius: pixel distance that completes a stage.
-        moved_radius: the grasp stage also completes once the grasped point has moved this many
-            pixels from its position at reset (``None``: the same as ``radius``; ``inf``: never).
+        camera: the main named camera (``info["keypoints_px"]`` is in its pixels); None: the env's
+            plan, else the env's ``camera_name``, else a Gymnasium MuJoCo env's free camera.
+        cameras: every view the proposer gets (None: all named cameras of the model).
+        radius: metres from a waypoint that complete its stage.
+        lift_height: metres above its reset height at which the grasp point counts as held.
+        hold_radius: a hold begun by contact lasts while the grasp point is within this many
+            metres of the tracked point.
+        min_scale: lower bound (metres) of a stage's length ``D_s``.
         success_override: reward 1 when ``info["success"]`` (KAGI's sparse override).
         instruction: the task in words for a VLM proposer; "": the env's ``instruction``.
 
     Raises:
         ValueError: no plan on the env and no ``waypoints``/``tracked`` given (the message names
-            them), empty waypoints, ``radius``/``moved_radius`` not > 0, an unknown proposer.
+            them), empty waypoints, a point that is no keypoint/site/geom/body or a camera the
+            env does not have (the message lists the valid ones), ``radius``/``lift_height``/
+            ``min_scale`` not > 0, an unknown proposer; at reset, a plan keypoint the proposer
+            did not produce.
     """
 
     def __init__(self, env, waypoints: Sequence[str] | None = None, grasp: str | None | bool = None,
                  tracked: str | None = None, proposer: str = "ground_truth", proposer_kwargs: dict | None = None,
-                 camera: str | None = None, width: int | None = None, height: int | None = None, radius: float = 6.0,
-                 moved_radius: float | None = None, success_override: bool = True, instruction: str = ""):
+                 camera: str | None = None, cameras: Sequence[str] | None = None, width: int | None = None,
+                 height: int | None = None, radius: float = 0.03, lift_height: float = 0.02, hold_radius: float = 0.06,
+                 min_scale: float = 0.05,
+                 success_override: bool = True, instruction: str = ""):
         plan = resolve_plan(env, waypoints, grasp, tracked, camera)
-        if not radius > 0:
-            raise ValueError(f"radius must be > 0 pixels, got {radius}")
-        if moved_radius is not None and not moved_radius > 0:
-            raise ValueError(f"moved_radius must be > 0 pixels or None, got {moved_radius}")
+        for name, value in (("radius", radius), ("lift_height", lift_height), ("hold_radius", hold_radius),
+                            ("min_scale", min_scale)):
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be > 0 metres, got {value}")
+        main, views = resolve_cameras(env, plan["camera"], cameras)
         super().__init__(env, waypoints=waypoints, grasp=grasp, tracked=tracked, proposer=proposer,
-                         proposer_kwargs=proposer_kwargs, camera=camera, width=width, height=height, radius=radius,
-                         moved_radius=moved_radius, success_override=success_override, instruction=instruction)
-        self.spec_kp = KeypointSpec(plan["tracked"], plan["grasp"], plan["waypoints"], plan["camera"],
-                                    instruction or getattr(env.unwrapped, "instruction", ""), width, height)
+                         proposer_kwargs=proposer_kwargs, camera=camera, cameras=cameras, width=width, height=height,
+                         radius=radius, lift_height=lift_height, hold_radius=hold_radius, min_scale=min_scale,
+                         success_override=success_override, instruction=instruction)
+        self.spec_kp = KeypointSpec(plan["tracked"], plan["grasp"], plan["waypoints"], main,
+                                    instruction or getattr(env.unwrapped, "instruction", ""), width, height, views)
+        for name in [plan["tracked"]] + ([plan["grasp"]] if plan["grasp"] else []):
+            self.spec_kp.check_point(env, name)
         task = getattr(getattr(env.unwrapped, "task", None), "name", None) or getattr(env.unwrapped, "task_name", None)
         self.proposer = make_proposer(proposer, task=str(task or "default"), **dict(proposer_kwargs or {}))
-        self.radius, self.success_override = float(radius), bool(success_override)
-        self.moved_radius = float(radius if moved_radius is None else moved_radius)
-        self.grasp_start_px = None
-        self.targets = np.zeros((0, 2))
-        self.stage, self.start_dist = 0, 1.0
+        self.radius, self.lift_height, self.min_scale = float(radius), float(lift_height), float(min_scale)
+        self.hold_radius = float(hold_radius)
+        self._holding = False
+        self.success_override = bool(success_override)
+        self.targets = np.zeros((0, 3))
+        self.scales = np.zeros(0)
+        self.done = np.zeros(0, dtype=bool)
+        self.stage = 0
+        self.grasp_start = None
         self.proposal_log = ""
+        self._hand_bodies: set[int] = set()
+        self._grasp_body = None
 
     @property
     def n_stages(self) -> int:
         return len(self.targets)
 
-    def _tracked_name(self) -> str:
-        grasped = self.spec_kp.grasp is not None and self.stage >= 1
-        return self.spec_kp.grasp if grasped else self.spec_kp.tracked
+    @property
+    def plan_names(self) -> list[str]:
+        return ([self.spec_kp.grasp] if self.spec_kp.grasp else []) + list(self.spec_kp.waypoints)
 
-    def _dist(self) -> float:
-        p = self.spec_kp.project(self.env, [self._tracked_name()])[0]
-        return float(np.linalg.norm(p - self.targets[self.stage]))
+    # --- reset: propose, lift to 3-D ------------------------------------------------------
+    def _frames(self) -> dict | None:
+        if not getattr(self.proposer, "needs_frames", False):
+            return None
+        base = self.env.unwrapped
+        if getattr(self.env, "render_mode", None) != "rgb_array":
+            raise ValueError("the vlm proposer needs the first frames: make the env with render_mode='rgb_array'")
+        frames = {}
+        for view in self.spec_kp.views():
+            if view == self.spec_kp.views()[0]:
+                frames[view] = self.env.render()
+            elif hasattr(base, "render_camera"):
+                frames[view] = base.render_camera(view)
+            else:
+                import mujoco
+
+                width, height = self.spec_kp.size(self.env)
+                with mujoco.Renderer(base.model, height, width) as renderer:
+                    renderer.update_scene(base.data, camera=view)
+                    frames[view] = renderer.render()
+        return frames
+
+    def _subtree(self, body: int) -> set[int]:
+        parent = self.env.unwrapped.model.body_parentid
+        out = {body}
+        for b in range(len(parent)):
+            a = b
+            while a > 0:
+                if a in out:
+                    out.add(b)
+                    break
+                a = int(parent[a])
+        return out
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
-        frame = self.env.render() if getattr(self.env, "render_mode", None) == "rgb_array" else None
-        grasp, waypoints, log = self.proposer(frame, self.env, self.spec_kp)
-        self.targets = np.vstack(([grasp] if grasp is not None else []) + [np.asarray(waypoints).reshape(-1, 2)])
-        self.stage, self.proposal_log = 0, log
-        self.start_dist = max(self._dist(), 1e-6)
-        self.grasp_start_px = (self.spec_kp.project(self.env, [self.spec_kp.grasp])[0]
-                               if self.spec_kp.grasp is not None else None)
+        proposal = self.proposer(self._frames(), self.env, self.spec_kp)
+        names = self.plan_names
+        produced = sorted({n for px in proposal.pixels.values() for n in px} | set(proposal.points3d or {}))
+        missing = [n for n in names if n not in produced]
+        if missing:
+            raise ValueError(f"the plan names keypoint(s) {missing} that the {type(self.proposer).__name__} did not "
+                             f"produce; it produced {produced}")
+        points = []
+        for n in names:
+            if proposal.points3d and n in proposal.points3d:
+                points.append(np.asarray(proposal.points3d[n], dtype=np.float64))
+            else:
+                points.append(lift(self.env, self.spec_kp, {v: px[n] for v, px in proposal.pixels.items() if n in px}))
+        self.targets = np.asarray(points).reshape(-1, 3)
+        start = self.spec_kp.points3d(self.env, [self.spec_kp.tracked])[0]
+        chain = np.vstack([start[None], self.targets])
+        self.scales = np.maximum(np.linalg.norm(np.diff(chain, axis=0), axis=1), self.min_scale)
+        self.done = np.zeros(self.n_stages, dtype=bool)
+        hand = self.spec_kp.body_of(self.env, self.spec_kp.tracked)
+        self._hand_bodies = self._subtree(hand) if hand not in (None, 0) else set()
+        if self.spec_kp.grasp:
+            self._grasp_body = self.spec_kp.body_of(self.env, self.spec_kp.grasp)
+            self.grasp_start = self.spec_kp.points3d(self.env, [self.spec_kp.grasp])[0]
+        self._holding = False
+        self.stage, self.proposal_log = 0, proposal.log
         info = dict(info)
-        info["keypoints_px"] = self.targets.copy()
-        info["keypoint_proposal"] = log
+        main = self.spec_kp.views()[0]
+        info["keypoints_px"] = self.spec_kp.project_points(self.env, self.targets, main)
+        info["keypoints_3d"] = self.targets.copy()
+        info["keypoint_views_px"] = {v: np.asarray([px[n] for n in names if n in px]).reshape(-1, 2)
+                                     for v, px in proposal.pixels.items()}
+        info["keypoint_proposal"] = proposal.log
         return obs, info
 
-    def _grasped_point_moved(self) -> bool:
-        if self.stage != 0 or self.grasp_start_px is None or not np.isfinite(self.moved_radius):
+    # --- step -----------------------------------------------------------------------------
+    def held(self) -> bool:
+        """The grasp point is held: lifted more than ``lift_height`` above its reset position, or
+        in contact with the tracked point's body (or a sub-body, e.g. a finger); a hold begun by
+        contact lasts while the grasp point stays within ``hold_radius`` of the tracked point
+        (contacts flicker while an object is pushed or pulled)."""
+        spec = self.spec_kp
+        grasp_pos, hand_pos = spec.points3d(self.env, [spec.grasp, spec.tracked])
+        if grasp_pos[2] - self.grasp_start[2] > self.lift_height:
+            return True
+        if self.contact():
+            self._holding = True
+        elif self._holding and np.linalg.norm(grasp_pos - hand_pos) > self.hold_radius:
+            self._holding = False
+        return self._holding
+
+    def contact(self) -> bool:
+        """A contact between the tracked point's body (or a sub-body) and the grasp point's body."""
+        base = self.env.unwrapped
+        n = base.data.ncon
+        if self._grasp_body is None or not self._hand_bodies or n == 0:
             return False
-        now = self.spec_kp.project(self.env, [self.spec_kp.grasp])[0]
-        return float(np.linalg.norm(now - self.grasp_start_px)) > self.moved_radius
+        con = base.data.contact
+        b1, b2 = base.model.geom_bodyid[con.geom1[:n]], base.model.geom_bodyid[con.geom2[:n]]
+        hand = list(self._hand_bodies)
+        touching = (np.isin(b1, hand) & (b2 == self._grasp_body)) | (np.isin(b2, hand) & (b1 == self._grasp_body))
+        return bool(touching.any())
 
     def reward(self, obs, env_reward, terminated, truncated, info):
-        dist = self._dist() if self.stage < self.n_stages else 0.0
-        while self.stage < self.n_stages and (dist < self.radius or self._grasped_point_moved()):
-            self.stage += 1
-            dist = self._dist() if self.stage < self.n_stages else 0.0
-            self.start_dist = max(dist, 1e-6)
-        r = stage_reward(self.stage, self.n_stages, dist, self.start_dist)
+        spec = self.spec_kp
+        offset = 0
+        held = 0.0
+        if spec.grasp:
+            held = float(self.held())
+            if not held:
+                self.done[:] = False
+                self.stage = 0
+                dist = float(np.linalg.norm(spec.points3d(self.env, [spec.tracked])[0] - self.targets[0]))
+                r = stage_reward(0, self.n_stages, dist, self.scales[0])
+                return self._finish(r, dist, held, info)
+            self.done[0], offset = True, 1
+        point = spec.points3d(self.env, [spec.grasp or spec.tracked])[0]
+        dists = np.linalg.norm(self.targets - point, axis=1)
+        stage = offset
+        for s in range(offset, self.n_stages):
+            last = s == self.n_stages - 1
+            keep = (self.done[s] and not last
+                    and dists[s + 1] <= np.linalg.norm(self.targets[s] - self.targets[s + 1]) + self.radius)
+            self.done[s] = bool(keep or dists[s] < self.radius)
+            if not self.done[s]:
+                break
+            stage = s + 1
+        self.done[stage:] = False
+        self.stage = stage
+        dist = float(dists[stage]) if stage < self.n_stages else 0.0
+        r = stage_reward(stage, self.n_stages, dist, self.scales[stage] if stage < self.n_stages else 1.0)
+        return self._finish(r, dist, held, info)
+
+    def _finish(self, r: float, dist: float, held: float, info: dict):
         if self.success_override and info.get("success"):
             r = 1.0
-        return r, {"keypoint": r, "stage": float(self.stage), "dist_px": dist}
+        return r, {"keypoint": r, "stage": float(self.stage), "dist": dist, "held": held}

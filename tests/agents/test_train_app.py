@@ -68,7 +68,7 @@ def test_resume_continues_step_count(finished_run, tmp_path):
     (["reward._target_=no.such.Wrapper"], "reward._target_ 'no.such.Wrapper' cannot be imported"),
     # passes the checks before Hydra; the wrapper's own __init__ refuses the value during the run
     (["reward=keypoint", "reward.radius=-1", "agent.total_timesteps=64", "eval.episodes=0"],
-     "ValueError: radius must be > 0 pixels, got -1"),
+     "ValueError: radius must be > 0 metres, got -1"),
 ])
 def test_bad_input_one_line_exit_2(tmp_path, args, needle):
     out = _run(args + [f"hydra.run.dir={tmp_path / 'bad'}"], tmp_path, check=False)

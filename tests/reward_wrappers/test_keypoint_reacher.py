@@ -41,7 +41,7 @@ def _reach_action(base):
 
 
 def test_reward_rises_as_the_fingertip_reaches_the_target():
-    env = _reacher(radius=3.0)
+    env = _reacher(radius=0.02)
     for seed in range(3):
         env.reset(seed=seed)
         kp, dist = [], []
@@ -54,4 +54,39 @@ def test_reward_rises_as_the_fingertip_reaches_the_target():
         assert 0.0 <= kp.min() and kp.max() <= 1.0
         assert spearmanr(kp, -dist)[0] >= 0.8, "keypoint reward must rise as the 3D distance falls"
         assert dist[-1] < 0.02 and kp[-1] == 1.0, "reached: the single stage is complete"
+    env.close()
+
+
+def test_one_free_camera_view_is_lifted_with_the_rendered_depth(tmp_path):
+    # Reacher has no named camera: a file proposer's pixels in its one (free-camera) view are lifted
+    # to 3-D with the renderer's depth; the target sphere (radius 9 mm) is hit on its surface.
+    import json
+
+    env = _reacher()
+    env.reset(seed=0)
+    target = env.spec_kp.points3d(env, ["target"])[0]
+    path = tmp_path / "kp.json"
+    path.write_text(json.dumps({"reacher": {"free": {"target": env.spec_kp.project(env, ["target"])[0].tolist()}}}))
+    lifted = _reacher(proposer="file", proposer_kwargs={"path": str(path), "key": "reacher"})
+    _, info = lifted.reset(seed=0)
+    assert np.linalg.norm(info["keypoints_3d"][0] - target) < 0.012
+    env.close()
+    lifted.close()
+
+
+def test_pusher_tracks_a_fingertip_geom_and_grasps_the_object_by_contact():
+    env = KeypointReward(gym.make("Pusher-v5", render_mode="rgb_array", width=W, height=H), tracked="tip_arml",
+                         grasp="object", waypoints=["goal"])
+    _, info = env.reset(seed=0)
+    base = env.unwrapped
+    np.testing.assert_allclose(info["keypoints_3d"], [base.get_body_com("object"), base.get_body_com("goal")], atol=1e-9)
+    tip = base.data.geom_xpos[mujoco.mj_name2id(base.model, mujoco.mjtObj.mjOBJ_GEOM, "tip_arml")]
+    np.testing.assert_allclose(env.spec_kp.points3d(env, ["tip_arml"])[0], tip)
+    for _ in range(5):
+        _, r, *_ = env.step(np.zeros(7))
+        assert 0.0 <= r <= 0.5 and env.stage == 0 and not env.contact()   # the arm is far from the object
+    with pytest.raises(ValueError, match=r"named 'tips'.*geoms: \[.*'tip_arml', 'tip_armr'.*bodies: \[.*'tips_arm'"):
+        KeypointReward(gym.make("Pusher-v5"), tracked="tips", waypoints=["goal"])
+    with pytest.raises(ValueError, match=r"camera 'top' is not a camera of Pusher-v5; valid cameras: \[\] \(it has none"):
+        KeypointReward(gym.make("Pusher-v5"), tracked="tip_arml", waypoints=["goal"], camera="top")
     env.close()
