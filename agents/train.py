@@ -87,6 +87,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
             policy = choose_policy(venv.observation_space, agent.get("policy", "auto"))
             model = Algo(policy, venv, seed=int(cfg.seed), device=cfg.device,
                          tensorboard_log=str(run_dir / "tb"), verbose=0, **algo_args)
+            if agent.get("demos"):  # KAGI recipe: behaviour cloning of expert demos first (agents/demos.py)
+                from .demos import pretrain
+
+                pretrain(model, cfg, factory, run_dir)
 
     checkpoint = ResumableCheckpoint(ckpt_dir, int(cfg.checkpoint_freq))
     callbacks = [InfoLoggerCallback(), checkpoint]
