@@ -14,7 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-BUNDLED_MODEL_NAME = "rewardgym-clip-small"
+BUNDLED_MODEL_NAME = "rewardgym-clip-small"  # the default: captions + graded targets from the pose tasks' rewards
+# every model shipped in assets/clip (same architecture); "rewardgym-clip-captions" was trained on
+# the same frames and captions without any reward supervision (assets/clip/MODEL_CARD.md)
+BUNDLED_MODELS = (BUNDLED_MODEL_NAME, "rewardgym-clip-captions")
 
 
 def bundled_dir() -> Path:
@@ -24,14 +27,14 @@ def bundled_dir() -> Path:
 CHECKPOINT_SUFFIXES = (".pt", ".safetensors", ".bin")
 
 
-def bundled_checkpoint_path() -> Path:
-    """The bundled weights ``assets/clip/rewardgym-clip-small{.pt,.safetensors,.bin}`` (first found;
-    the ``.pt`` path when none is installed yet)."""
+def bundled_checkpoint_path(name: str = BUNDLED_MODEL_NAME) -> Path:
+    """The bundled weights ``assets/clip/<name>{.pt,.safetensors,.bin}`` (first found; the
+    ``.pt`` path when none is installed yet)."""
     for suffix in CHECKPOINT_SUFFIXES:
-        path = bundled_dir() / f"{BUNDLED_MODEL_NAME}{suffix}"
+        path = bundled_dir() / f"{name}{suffix}"
         if path.exists():
             return path
-    return bundled_dir() / f"{BUNDLED_MODEL_NAME}.pt"
+    return bundled_dir() / f"{name}.pt"
 
 
 def register_config(path: str | Path) -> None:
@@ -42,9 +45,10 @@ def register_config(path: str | Path) -> None:
 
 
 def register_bundled_models() -> None:
-    cfg = bundled_dir() / f"{BUNDLED_MODEL_NAME}.json"
-    if cfg.exists():
-        register_config(cfg)
+    for name in BUNDLED_MODELS:
+        cfg = bundled_dir() / f"{name}.json"
+        if cfg.exists():
+            register_config(cfg)
 
 
 HOW_TO = ("Pass a local file: reward.model=<open_clip name> reward.pretrained=/path/to/weights "
@@ -161,8 +165,8 @@ def input_size(model: str | None = None, backend: str = "open_clip") -> int:
             vision = json.loads((Path(str(model)) / "config.json").read_text())["vision_config"]
             size = vision["image_size"]
         else:
-            if model is None or model == BUNDLED_MODEL_NAME:
-                cfg = json.loads((bundled_dir() / f"{BUNDLED_MODEL_NAME}.json").read_text())
+            if model is None or model in BUNDLED_MODELS:
+                cfg = json.loads((bundled_dir() / f"{model or BUNDLED_MODEL_NAME}.json").read_text())
             elif str(model).endswith(".json"):
                 cfg = json.loads(Path(model).read_text())
             else:
@@ -194,15 +198,15 @@ def load_clip(model: str | None = None, pretrained: str | None = None, backend: 
             raise FileNotFoundError(f"open_clip model config not found: {model!r}")
         register_config(model)
         model = Path(model).stem
-    if model == BUNDLED_MODEL_NAME:
-        if not (bundled_dir() / f"{BUNDLED_MODEL_NAME}.json").exists():
+    if model in BUNDLED_MODELS:
+        if not (bundled_dir() / f"{model}.json").exists():
             raise FileNotFoundError(f"the bundled CLIP model is not installed ({bundled_dir()} has no "
-                                    f"{BUNDLED_MODEL_NAME}.json). {HOW_TO}")
+                                    f"{model}.json). {HOW_TO}")
         if pretrained is None:
-            pretrained = str(bundled_checkpoint_path())
+            pretrained = str(bundled_checkpoint_path(model))
             if not Path(pretrained).exists():
                 raise FileNotFoundError(
-                    f"the bundled CLIP checkpoint is not installed yet: no {BUNDLED_MODEL_NAME}"
+                    f"the bundled CLIP checkpoint is not installed yet: no {model}"
                     f"{{{','.join(CHECKPOINT_SUFFIXES)}}} in {bundled_dir()} (rewardgym-train-clip makes one). "
                     f"{HOW_TO}")
     if model not in open_clip.list_models():
