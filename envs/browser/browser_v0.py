@@ -41,8 +41,9 @@ refused them (request routing or the env's proxy); ``failure`` (only when the pa
 episode): why.
 
 ## Copies and lifetime
-``pickle`` and ``copy.deepcopy`` recreate the env from its constructor arguments: the same task
-and settings with a fresh page (a live browser's state cannot be carried); call ``reset()``.
+``pickle`` and ``copy.deepcopy`` recreate the env from its constructor arguments and carry its
+spec and random generator: the same task, settings and next unseeded episode, on a fresh page (a
+live browser's page and episode in progress cannot be carried); call ``reset()``.
 ``close()`` stops this env's page (and Chromium with the process's last env); a later
 ``reset()`` relaunches it.
 
@@ -190,6 +191,17 @@ class BrowserEnv(gym.Env, EzPickle):
         self._frame = None
         self._instruction = ""
         self._steps = 0
+
+    # --- copies: the constructor arguments (EzPickle), the registered spec and the RNG; a fresh page
+    def __getstate__(self) -> dict:
+        return dict(EzPickle.__getstate__(self), spec=self.spec, np_random=self._np_random,
+                    np_random_seed=self._np_random_seed)
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        spec, rng, rng_seed = state.pop("spec", None), state.pop("np_random", None), state.pop("np_random_seed", None)
+        EzPickle.__setstate__(self, state)
+        self.spec, self._np_random, self._np_random_seed = spec, rng, rng_seed
 
     def _new_session(self) -> PageSession:
         return PageSession(self.server, self.viewport, self.executable_path, self.timeout_ms, self.frame_rate_limit)

@@ -93,6 +93,9 @@ class NetSandbox:
 
     def wrap(self, executable: str) -> str:
         """Path of a wrapper that runs ``executable`` (with its arguments) inside the namespace."""
+        if self._proc.poll() is not None:  # nsenter -t would name a dead (or reused) process id
+            raise SandboxUnavailable(f"the network namespace helper (pid {self.pid}) exited with code "
+                                     f"{self._proc.returncode}; restart the Python process")
         if self._dir is None:
             self._dir = tempfile.mkdtemp(prefix="rewardgym-netns-")
         path = os.path.join(self._dir, f"browser-{abs(hash(executable))}")

@@ -31,6 +31,14 @@ from typing import Callable
 from .sandbox import shared_sandbox
 
 
+# Chromium's own services (e.g. autofill queries from pages with form fields, sent through the
+# context's proxy at times no page controls): refused like everything else, but counted in
+# ``TaskServer.blocked_unattributed`` rather than an env's ``blocked_requests`` (which must not
+# change from run to run). A page's own requests to these hosts are counted by request routing.
+BROWSER_SERVICE_SUFFIXES = (".googleapis.com.", ".google.com.", ".gstatic.com.", ".gvt1.com.",
+                            ".googleusercontent.com.")
+
+
 class _Endpoint:
     """What a handler needs from its listening socket (passed to the handler as ``server``)."""
 
@@ -61,7 +69,14 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return True
 
     def _refuse(self, what: str) -> bool:
-        (self.server.on_block or self.server.task_server.count_unattributed)(what)
+        if what.startswith("CONNECT "):
+            host = what[len("CONNECT "):].rsplit(":", 1)[0].strip("[]")
+        else:
+            host = urllib.parse.urlsplit(what).hostname
+        if host and (host + ".").endswith(BROWSER_SERVICE_SUFFIXES):  # Chromium's own, not the page's
+            self.server.task_server.count_unattributed(what)
+        else:
+            (self.server.on_block or self.server.task_server.count_unattributed)(what)
         self.close_connection = True
         try:
             self.send_error(403, "rewardgym: only the task server's origin may be reached")

@@ -29,6 +29,8 @@ def test_a_copied_env_is_the_same_task_with_a_fresh_page(clone):
         a, b = env.unwrapped, other.unwrapped
         assert b is not a and b.session is not a.session and b.session.context is None  # a fresh page, not shared
         assert (b.task, b.action_type, b.obs_type, b.viewport) == (a.task, a.action_type, a.obs_type, a.viewport)
+        assert other.spec == env.spec and b.spec == a.spec is not None
+        assert data_equivalence(env.reset(), other.reset())  # the RNG is carried: the same next episode
         assert data_equivalence(env.reset(seed=5), other.reset(seed=5))
         action = np.array([0.9, 0.9, 0.1, 0.3], np.float32)
         assert data_equivalence(env.step(action), other.step(action))
@@ -99,5 +101,17 @@ def test_reset_after_close_relaunches_and_sb3_check_env_passes():
         _, reward, _, _, info = env.step(np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], np.float32))
         assert info["success"] and reward == 1.0
         sb3_check_env(env.unwrapped, warn=False)  # resets after its own close()
+    finally:
+        env.close()
+
+
+def test_chromium_background_requests_do_not_change_an_envs_count():
+    """Pages with form fields make Chromium query its autofill service through the context's proxy
+    at times no page controls: refused, but not counted in the env's ``blocked_requests`` (else
+    the same seed and actions would give different infos)."""
+    env = gym.make("rewardgym/Browser-v0", task="miniwob/focus-text")
+    try:
+        check_env(env.unwrapped, skip_render_check=True)  # step determinism compares the infos
+        assert env.unwrapped.session.blocked_count == 0
     finally:
         env.close()

@@ -238,6 +238,26 @@ def test_no_namespace_warns_and_names_the_guarantee_that_remains(monkeypatch):
         assert sandbox.shared_sandbox.__wrapped__() is None
 
 
+EXIT_SCRIPT = """
+import gymnasium as gym, rewardgym
+env = gym.make('rewardgym/Browser-v0', task='click-red')
+env.reset(seed=0)
+box = env.unwrapped.server.sandbox
+print(box.pid if box is not None else 0, flush=True)
+"""
+
+
+def test_the_namespace_helper_ends_with_its_interpreter():
+    out = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], capture_output=True, text=True, timeout=60)
+    pid = int(out.stdout.split()[0])
+    if pid == 0:
+        pytest.skip("no network namespace on this machine")
+    deadline = time.time() + 5
+    while os.path.exists(f"/proc/{pid}") and time.time() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{pid}"), "the namespace helper outlived its interpreter"
+
+
 CONTROL = r"""
 import sys, time
 from playwright.sync_api import sync_playwright
