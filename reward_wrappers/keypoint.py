@@ -38,6 +38,9 @@ from typing import Sequence
 import numpy as np
 
 from .base import RewardWrapper
+from .keypoint_proposers import Proposal
+
+__all__ = ["KeypointReward", "KeypointSpec", "Proposal", "stage_reward", "triangulate", "lift", "resolve_plan"]
 
 FREE_VIEW = "free"   # the view name of a Gymnasium MujocoEnv's free camera (envs with no named camera)
 
@@ -279,16 +282,6 @@ def lift(env, spec: KeypointSpec, pixels: dict[str, np.ndarray]) -> np.ndarray:
                            width, height)[0]
     rays = [spec.ray(env, v, np.asarray(pixels[v], dtype=np.float64)) for v in views]
     return triangulate([r[0] for r in rays], [r[1] for r in rays])
-
-
-@dataclass
-class Proposal:
-    """What a proposer returns: pixels of named keypoints per view (``{view: {name: uv}}``), the
-    exact world points where it knows them (the ground-truth proposer), and its raw answer."""
-
-    pixels: dict
-    log: str = ""
-    points3d: dict | None = None
 
 
 def make_proposer(proposer: str, task: str = "default", **kwargs):

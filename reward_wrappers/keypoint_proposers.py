@@ -1,7 +1,7 @@
 """Keypoint proposers for the KAGI reward: where to grasp and which waypoints lead to the goal.
 
 A proposer looks at the first frames of an episode (one per view: every named camera) and
-returns a :class:`~rewardgym.reward_wrappers.keypoint.Proposal`: pixels of the plan's named
+returns a :class:`Proposal`: pixels of the plan's named
 keypoints per view (``{view: {name: (u, v)}}``), which the reward lifts to 3-D (triangulated
 from two or more views, depth-lifted from one). Three are provided:
 
@@ -20,10 +20,21 @@ import os
 import re
 import string
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+
+@dataclass
+class Proposal:
+    """What a proposer returns: pixels of named keypoints per view (``{view: {name: uv}}``), the
+    exact world points where it knows them (the ground-truth proposer), and its raw answer."""
+
+    pixels: dict
+    log: str = ""
+    points3d: dict | None = None
 
 
 def _plan_names(spec) -> list[str]:
@@ -45,8 +56,6 @@ class GroundTruthProposer:
     needs_frames = False
 
     def __call__(self, frames, env, spec):
-        from .keypoint import Proposal
-
         names = _plan_names(spec)
         points = spec.points3d(env, names)
         pixels = {view: dict(zip(names, spec.project_points(env, points, view))) for view in spec.views()}
@@ -73,8 +82,6 @@ class FileProposer:
         self.entry, self.path = table[key], path
 
     def __call__(self, frames, env, spec):
-        from .keypoint import Proposal
-
         if "waypoints" in self.entry:
             grasp = None if self.entry.get("grasp") is None else np.asarray(self.entry["grasp"], dtype=np.float64)
             return Proposal({spec.views()[0]: _by_role(spec, grasp, self.entry["waypoints"])}, "file")
@@ -210,8 +217,6 @@ class VLMProposer:
         self.query = query or openai_chat(base_url, model, os.environ.get(api_key_env), timeout)
 
     def __call__(self, frames, env, spec):
-        from .keypoint import Proposal
-
         if not frames:
             raise ValueError("the vlm proposer needs the first frames: make the env with render_mode='rgb_array'")
         views = list(frames)
