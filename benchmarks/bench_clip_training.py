@@ -1,0 +1,67 @@
+"""Training throughput with the bundled CLIP reward against the ground-truth reward, side by side.
+
+Each variant is one ``rewardgym-train`` run (PPO, ``env=humanoid_kneel``, the same agent
+settings, no evaluation); its ``metrics.json`` gives env steps per second of ``learn()``.
+Variants alternate over ``--repeats`` rounds and medians are printed with their ratio to the
+ground-truth run of the same rounds. Every variant scores every step (``reward_every=1``).
+
+    .venv/bin/python benchmarks/bench_clip_training.py --steps 4096 --repeats 3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+VARIANTS = {
+    "ground truth (reward=none)": ["reward=none"],
+    "CLIP, env frame 224 resized (frame_size=null)": ["reward=clip", "reward.frame_size=null"],
+    "CLIP, 96x96 frames (frame_size=auto)": ["reward=clip"],
+    "CLIP, 96x96, no multisampling": ["reward=clip", "reward.frame_antialias=false"],
+    "CLIP, 96x96, no multisampling, per rollout": ["reward=clip", "reward.frame_antialias=false",
+                                                   "agent.reward_scoring=rollout"],
+    "CLIP, 96x96, no multisampling, subproc envs": ["reward=clip", "reward.frame_antialias=false",
+                                                    "agent.vec_env=subproc"],
+}
+
+
+def run(overrides: list[str], steps: int, n_envs: int, out: Path) -> float:
+    cmd = [sys.executable, "-m", "rewardgym.agents.train", "env=humanoid_kneel", f"agent.total_timesteps={steps}",
+           f"agent.n_envs={n_envs}", "agent.ppo.n_steps=256", "agent.ppo.batch_size=256", "agent.ppo.n_epochs=4",
+           "eval.episodes=0", f"checkpoint_freq={10 * steps}", f"hydra.run.dir={out}", *overrides]
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "CI": "1"})
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
+    return json.loads((out / "metrics.json").read_text())["steps_per_second"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=4096)
+    p.add_argument("--n-envs", type=int, default=4)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--only", nargs="*", help="substrings of variant names to run (ground truth always runs)")
+    a = p.parse_args()
+    names = [n for n in VARIANTS if n.startswith("ground") or not a.only or any(s in n for s in a.only)]
+    rates: dict[str, list[float]] = {n: [] for n in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(a.repeats):
+            for k, name in enumerate(names):
+                rates[name].append(run(VARIANTS[name], a.steps, a.n_envs, Path(tmp) / f"{r}_{k}"))
+                print(f"round {r + 1}: {name}: {rates[name][-1]:.0f} steps/s", file=sys.stderr)
+    gt = statistics.median(rates[names[0]])
+    print(f"PPO on humanoid_kneel, {a.n_envs} envs, {a.steps} steps per run, median of {a.repeats} "
+          f"({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
+    print(f"{'variant':55s} {'steps/s':>8s} {'ratio':>6s}")
+    for name in names:
+        med = statistics.median(rates[name])
+        print(f"{name:55s} {med:8.0f} {med / gt:6.3f}")
+
+
+if __name__ == "__main__":
+    main()
