@@ -32,6 +32,7 @@ import gymnasium as gym
 import numpy as np
 
 import rewardgym  # noqa: F401  (registers the envs)
+from rewardgym.envs.browser.server import shared_server
 from rewardgym.envs.browser.session import descendants
 
 CHROMIUM = os.environ.get("REWARDGYM_CHROMIUM", "/usr/bin/chromium")
@@ -183,7 +184,8 @@ def main() -> None:
     a = p.parse_args()
     rng = np.random.default_rng(0)
     print(f"load average before: {os.getloadavg()}, cpus: {os.cpu_count()}")
-    res: dict = {}
+    res: dict = {"network_namespace": shared_server().sandbox is not None}
+    print("Chromium in its own network namespace:", res["network_namespace"])
     res["one_own"] = bench_one(a.task, a.seconds, rng)
     print("one env, own task     ", res["one_own"])
     res["one_miniwob"] = bench_one(f"miniwob/{a.miniwob_task}", a.seconds, rng)

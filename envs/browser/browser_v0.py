@@ -97,11 +97,12 @@ DESCRIBE_JS = """(e) => e && e.tagName ? {tag: e.tagName.toLowerCase(), id: e.id
 
 # The first observation of an episode waits for the page to be ready, so that reset(seed=...) is
 # reproducible on a cold browser: web fonts loaded, <img> and CSS background images (jQuery UI's
-# icon sprites) decoded, CSS animations/transitions and jQuery animations finished (at most 1 s),
-# then two animation frames so the layout and paint are current.
+# icon sprites) decoded, CSS animations/transitions and jQuery animations finished (these waits
+# together at most 1 s), then two animation frames so the layout and paint are current.
 READY_JS = """async () => {
   const until = performance.now() + 1000;
-  await document.fonts.ready;
+  const timeout = (ms) => new Promise(r => setTimeout(r, Math.max(0, ms)));
+  await Promise.race([document.fonts.ready, timeout(until - performance.now())]);
   const urls = new Set();
   for (const e of document.querySelectorAll('*')) {
     const bg = getComputedStyle(e).backgroundImage;
@@ -109,7 +110,6 @@ READY_JS = """async () => {
   }
   const images = Array.from(document.images).filter(i => !i.complete);
   for (const u of urls) { const i = new Image(); i.src = u; images.push(i); }
-  const timeout = (ms) => new Promise(r => setTimeout(r, Math.max(0, ms)));
   await Promise.race([Promise.all(images.map(i => i.decode().catch(() => 0))), timeout(until - performance.now())]);
   const finite = document.getAnimations().filter(a => a.effect && isFinite(a.effect.getComputedTiming().endTime));
   await Promise.race([Promise.all(finite.map(a => a.finished.catch(() => 0))), timeout(until - performance.now())]);
@@ -127,7 +127,7 @@ def _targets_js(task, with_elements: bool) -> str:
 def _reset_js(task, with_elements: bool) -> str:
     """One page call for reset: seeded setup, wait until the page is ready (``READY_JS``), then
     the target boxes (and the element list)."""
-    return (f"async (seed) => {{ window.__rgHit = null; const instruction = ({task.setup})(seed); "
+    return (f"async (seed) => {{ window.__rgHit = null; const instruction = await ({task.setup})(seed); "
             f"await ({READY_JS})(); "
             f"return {{instruction: String(instruction), {_targets_js(task, with_elements)}}}; }}")
 
