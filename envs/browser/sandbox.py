@@ -56,11 +56,12 @@ class SandboxUnavailable(RuntimeError):
 class NetSandbox:
     """A network namespace held by a helper process; see the module docstring."""
 
-    def __init__(self):
+    def __init__(self, user_namespace: bool | None = None):
+        """``user_namespace``: also make a user namespace (``unshare -r``); ``None``: only when not root."""
         unshare, nsenter = shutil.which("unshare"), shutil.which("nsenter")
         if not unshare or not nsenter:
             raise SandboxUnavailable("`unshare`/`nsenter` (util-linux) not found")
-        self.rootless = os.geteuid() != 0
+        self.rootless = os.geteuid() != 0 if user_namespace is None else bool(user_namespace)
         ours, theirs = socket.socketpair()
         cmd = [unshare] + (["-r", "-n"] if self.rootless else ["-n"]) + \
               [sys.executable, "-I", "-c", _HELPER, str(theirs.fileno())]
@@ -126,11 +127,13 @@ class NetSandbox:
 def shared_sandbox() -> NetSandbox | None:
     """This process's namespace, or ``None`` (with one warning) where none can be made.
 
-    ``REWARDGYM_BROWSER_NETNS=0`` turns the namespace off (for tests of the other layers)."""
-    if os.environ.get("REWARDGYM_BROWSER_NETNS", "1") == "0":
+    ``REWARDGYM_BROWSER_NETNS=0`` turns the namespace off (for tests of the other layers);
+    ``=user`` makes it with a user namespace even as root (the unprivileged way, for tests)."""
+    mode = os.environ.get("REWARDGYM_BROWSER_NETNS", "1")
+    if mode == "0":
         return None
     try:
-        box = NetSandbox()
+        box = NetSandbox(user_namespace=True if mode == "user" else None)
     except (SandboxUnavailable, OSError) as err:
         warnings.warn(
             f"rewardgym browser envs: no network namespace for Chromium ({err}). Chromium runs in the host's "

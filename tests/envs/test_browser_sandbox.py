@@ -221,13 +221,29 @@ def test_the_sandbox_runs_chromium_in_its_own_network_namespace(attack_dir):
         env.close()
 
 
-def test_without_the_namespace_the_proxy_and_routing_layers_still_hold():
-    """The second and third layers alone (``REWARDGYM_BROWSER_NETNS=0``) also stop every attack."""
-    env = dict(os.environ, REWARDGYM_BROWSER_NETNS="0")
+def _attacks_with(netns_mode: str) -> str:
+    """Runs the two attack tests and the namespace check in a fresh interpreter with
+    ``REWARDGYM_BROWSER_NETNS=netns_mode``; returns pytest's output."""
+    env = dict(os.environ, REWARDGYM_BROWSER_NETNS=netns_mode)
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest", __file__, "-k",
                           "reaches_the_spy or own_network_namespace"], env=env, capture_output=True, text=True,
                          timeout=180)
-    assert out.returncode == 0 and "2 passed, 1 skipped" in out.stdout, out.stdout[-3000:]
+    return out.stdout
+
+
+def test_without_the_namespace_the_proxy_and_routing_layers_still_hold():
+    """The second and third layers alone (``REWARDGYM_BROWSER_NETNS=0``) also stop every attack."""
+    out = _attacks_with("0")
+    assert "2 passed, 1 skipped" in out, out[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="not root: the default tests above already take the user-namespace way")
+def test_the_unprivileged_way_holds_too():
+    """As root the namespace is made without a user namespace; ``=user`` takes the unprivileged
+    way (``unshare -r -n``, ``nsenter -U -n``) that non-root machines use."""
+    out = _attacks_with("user")
+    assert "3 passed" in out, out[-3000:]
 
 
 def test_no_namespace_warns_and_names_the_guarantee_that_remains(monkeypatch):
