@@ -9,8 +9,9 @@ Written into ``--out``:
 * ``summary.md`` / ``summary.csv``: per task and reward, the final policy's ground-truth success
   rate and return (deterministic, ``--eval-episodes`` episodes, mean and std over seeds) with a
   random policy's on the same seeds beside it;
-* ``curve_<task>.png``: ground-truth success rate of the training episodes against env steps
-  (moving average, mean over seeds; one line per reward, the random policy dashed);
+* ``curve_<task>.png``: ground-truth success rate of the training episodes (stochastic policy)
+  against env steps (moving average, mean over seeds; one line per reward), the final
+  deterministic evaluation as a dot at the end, the random policy dashed;
 * ``<task>/<reward>/seed<k>/``: each run's own output (``metrics.json``, ``monitor/``, ...).
 
     nice -n 10 .venv/bin/python benchmarks/learn_keypoint.py --tasks reach --steps 75000 --seeds 0,1,2
@@ -119,10 +120,14 @@ def write_outputs(out: Path, tasks, rewards, seeds, results: dict, steps: int, c
                 mean = np.nanmean(np.vstack(curves), axis=0)
             label = "ground truth" if reward == "none" else reward
             ax.plot(grid, mean, color=colors.get(reward), label=f"{label} ({len(curves)} seeds)")
+            final = np.mean([results[(task, reward, s)]["eval"]["success_rate"] for s in seeds
+                             if (task, reward, s) in results])
+            ax.plot([steps], [final], "o", color=colors.get(reward), ms=7, mec="black")
         if random_levels:
             ax.axhline(float(np.mean(random_levels)), color="tab:red", ls="--", label="random policy")
         ax.set_xlabel("env steps")
-        ax.set_ylabel("ground-truth success (training episodes)")
+        ax.set_ylabel("ground-truth success")
+        ax.plot([], [], "o", color="white", mec="black", label="final policy, deterministic eval")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(f"manip_{task}")
         ax.grid(alpha=0.3)
