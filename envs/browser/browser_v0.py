@@ -22,7 +22,7 @@ elements (tag, text, box in [0, 1]).
 ## Starting State
 ``reset(seed=...)`` builds the seeded episode on the page and returns the first observation only
 when the page is ready (web fonts loaded, images and CSS background images decoded, animations
-finished or 1 s passed, two frames drawn). A freshly loaded page first runs one warm-up episode,
+finished or 1 s passed; the screenshot then waits for a fresh frame). A freshly loaded page first runs one warm-up episode,
 and Chromium re-rasters changed tiles whole (``--disable-partial-raster``), so the same seed
 gives the same pixels on a cold page, on another env, or later in the same env.
 
@@ -98,7 +98,8 @@ DESCRIBE_JS = """(e) => e && e.tagName ? {tag: e.tagName.toLowerCase(), id: e.id
 # The first observation of an episode waits for the page to be ready, so that reset(seed=...) is
 # reproducible on a cold browser: web fonts loaded, <img> and CSS background images (jQuery UI's
 # icon sprites) decoded, CSS animations/transitions and jQuery animations finished (these waits
-# together at most 1 s), then two animation frames so the layout and paint are current.
+# together at most 1 s). No animation-frame wait: the screenshot itself waits for a fresh frame
+# (two requestAnimationFrame waits cost about 36 ms a reset and changed no pixel).
 READY_JS = """async () => {
   const until = performance.now() + 1000;
   const timeout = (ms) => new Promise(r => setTimeout(r, Math.max(0, ms)));
@@ -114,7 +115,6 @@ READY_JS = """async () => {
   const finite = document.getAnimations().filter(a => a.effect && isFinite(a.effect.getComputedTiming().endTime));
   await Promise.race([Promise.all(finite.map(a => a.finished.catch(() => 0))), timeout(until - performance.now())]);
   while (window.jQuery && jQuery.timers && jQuery.timers.length && performance.now() < until) await timeout(10);
-  for (let k = 0; k < 2; k++) await new Promise(r => requestAnimationFrame(() => r()));
 }"""
 
 
