@@ -268,12 +268,16 @@ class GaussianGroundingReward(RewardWrapper):
     def score(self, action: np.ndarray, targets: np.ndarray) -> float:
         """Best grounding reward of one action over the (K,4) targets; 0 when K = 0.
 
-        A box action of zero width or height (the browser env allows ``x2 == x1``) has no
-        Gaussian: it is scored as its centre point (point term only, coverage and size 0).
+        A box action's corners may come in either order (as the browser env takes them: every
+        action its space samples is a box); the box they span is scored. A box of zero width or
+        height has no Gaussian: it is scored as its centre point (point term only, coverage and
+        size 0).
         """
         if len(targets) == 0:
             return 0.0
         action = np.asarray(action, dtype=np.float64).reshape(-1)
+        if action.shape[0] == 4:
+            action = np.concatenate([np.minimum(action[:2], action[2:]), np.maximum(action[:2], action[2:])])
         if action.shape[0] == 4 and (action[2] <= action[0] or action[3] <= action[1]):
             centre = (action[:2] + action[2:]) / 2.0
             return float(self.w_point * point_reward(centre[None, None], targets[None], self.alpha).max())

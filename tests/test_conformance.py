@@ -6,9 +6,10 @@ continuing identically), the spec's round trip (``gym.make(env.spec)``, ``EnvSpe
 ``gym.make_vec(id, 2, vectorization_mode="sync")`` stepping with random actions.
 
 MuJoCo ids run with state observations, plus one pixels variant of each family (small frames).
-Browser ids are parametrized too but skipped until the browser part of issue 15 (pickling, the
-box action space, first-frame determinism) lands: ``REWARDGYM_BROWSER_CONFORMANCE=1`` runs them
-(and needs Chromium); select them alone with ``-m browser``.
+Browser ids start a Chromium each, so the default run checks two of them (the family id with box
+actions, whose every sampled corner pair is valid, and MiniWoB++ click-tab, whose first frame once
+shifted); ``REWARDGYM_BROWSER_CONFORMANCE=1`` runs every browser id (about 7 minutes on 2 busy
+cores); select them alone with ``-m browser``.
 """
 import copy
 import os
@@ -25,8 +26,9 @@ import rewardgym
 STEPS = 4   # random steps per check: enough to leave the reset state, small for CI's 2 cores
 BROWSER_ON = os.environ.get("REWARDGYM_BROWSER_CONFORMANCE") == "1"
 BROWSER_MARKS = [pytest.mark.browser, pytest.mark.skipif(
-    not BROWSER_ON, reason="browser conformance waits for the browser part of issue 15 "
-                           "(set REWARDGYM_BROWSER_CONFORMANCE=1 to run it)")]
+    not BROWSER_ON, reason="one Chromium per case: the default run checks two browser ids "
+                           "(set REWARDGYM_BROWSER_CONFORMANCE=1 to run them all)")]
+BROWSER_DEFAULT = [("rewardgym/Browser-v0", {"action_type": "box"}), ("rewardgym/BrowserMiniwobClickTab-v0", {})]
 # every registered id, plus one pixels variant per MuJoCo family: (id, extra make kwargs)
 PIXELS = dict(obs_type="state+pixels", render_mode="rgb_array", width=48, height=48)
 CASES = [(i, {}) for i in rewardgym.ENV_IDS + tuple(rewardgym.TASK_ENV_IDS)] + [
@@ -37,12 +39,15 @@ def _is_browser(env_id: str) -> bool:
     return env_id.startswith("rewardgym/Browser")
 
 
-def _param(env_id, kwargs):
-    name = env_id.split("/")[1] + ("-" + kwargs["obs_type"] if kwargs else "")
-    return pytest.param(env_id, kwargs, id=name, marks=BROWSER_MARKS if _is_browser(env_id) else ())
+def _param(env_id, kwargs, marks=None):
+    name = env_id.split("/")[1] + "".join(f"-{v}" for v in kwargs.values() if isinstance(v, str))
+    if marks is None:
+        marks = BROWSER_MARKS if _is_browser(env_id) else ()
+    return pytest.param(env_id, kwargs, id=name, marks=marks)
 
 
-ALL = pytest.mark.parametrize("env_id, kwargs", [_param(*c) for c in CASES])
+ALL = pytest.mark.parametrize("env_id, kwargs", [_param(*c) for c in CASES] + [
+    _param(env_id, kwargs, marks=[pytest.mark.browser]) for env_id, kwargs in BROWSER_DEFAULT])
 
 
 def _same(x, y) -> bool:

@@ -54,6 +54,9 @@ def test_max_over_targets_and_box_actions():
     _, r, *_ = env.step(np.array([0.6, 0.6, 0.8, 0.7]))  # exactly the second target
     assert r == pytest.approx(2.0)
     env.reset(seed=0)
+    _, r, *_ = env.step(np.array([0.8, 0.7, 0.6, 0.6]))  # the same box, corners the other way round
+    assert r == pytest.approx(2.0), "the box the corners span, as the browser env clicks it"
+    env.reset(seed=0)
     # a zero-width box (allowed by GUI envs) is scored as its centre point only
     _, r, *_ = env.step(np.array([0.7, 0.6, 0.7, 0.7]))
     assert r == pytest.approx(1.0)
