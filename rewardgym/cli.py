@@ -53,6 +53,12 @@ RANGES: dict[str, Range] = {
     "eval.every": COUNT,                      # 0: no evaluation during training
     "eval.every_episodes": POSITIVE_INT,
     "agent.reward_chunk": POSITIVE_INT,       # null: the whole rollout
+    "agent.demos": COUNT,                     # 0: no behaviour cloning
+    "agent.bc.epochs": POSITIVE_INT,
+    "agent.bc.batch_size": POSITIVE_INT,
+    "agent.bc.learning_rate": POSITIVE,
+    "agent.bc.std": POSITIVE,
+    "agent.bc.vf_coef": NON_NEGATIVE,
     "agent.total_timesteps": POSITIVE_INT,
     "agent.n_envs": POSITIVE_INT,
     "agent.ppo.n_steps": POSITIVE_INT,        # and n_steps * n_envs > 1 (below)
