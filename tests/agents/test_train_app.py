@@ -60,7 +60,7 @@ def test_resume_continues_step_count(finished_run, tmp_path):
     (["env=nope"], "unknown env 'nope'. Valid choices: browser, browser_click_button,"),
     (["reward=magic"], "unknown reward 'magic'. Valid choices: clip, constant, gaussian, keypoint, none"),
     (["hydra/launcher=nope"], "unknown hydra/launcher 'nope'. Valid choices: basic, joblib, joblib_2cores"),
-    (["agent.not_a_key=1"], "unknown key 'agent.not_a_key'. Valid keys under 'agent': n_envs, normalize,"),
+    (["agent.not_a_key=1"], "unknown key 'agent.not_a_key'. Valid keys under 'agent': algo, bc, demos, n_envs, normalize,"),
     (["-m", "seed=0,x"], "seed must be an integer in [0, 4294967295], got 'x'"),
     (["agent.n_envs=-1"], "agent.n_envs must be an integer >= 1, got -1"),
     (["-m", "agent.ppo.gamma=0.9,1.5"], "agent.ppo.gamma must be a finite number in [0, 1], got 1.5"),
