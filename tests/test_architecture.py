@@ -164,7 +164,7 @@ def test_reward_wrappers_and_the_gymnasium_vector_path_work_without_stable_basel
 
 
 def test_import_rewardgym_is_light():
-    code = ("import sys, rewardgym; "
+    code = ("import sys, rewardgym, gymnasium as gym; gym.register_envs(rewardgym); "
             "print(sorted(m for m in ('torch', 'mujoco', 'playwright', 'open_clip', 'stable_baselines3') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -6,9 +6,9 @@ continuing identically), the spec's round trip (``gym.make(env.spec)``, ``EnvSpe
 ``gym.make_vec(id, 2, vectorization_mode="sync")`` stepping with random actions.
 
 MuJoCo ids run with state observations, plus one pixels variant of each family (small frames).
-Browser ids start a Chromium each, so the default run checks two of them (the family id with box
-actions, whose every sampled corner pair is valid, and MiniWoB++ click-tab, whose first frame once
-shifted); ``REWARDGYM_BROWSER_CONFORMANCE=1`` runs every browser id (about 7 minutes on 2 busy
+Browser ids start a Chromium each, so the default run checks two of them (the family id with point
+and with box actions, whose every sampled corner pair is valid, and MiniWoB++ click-tab, whose first
+frame once shifted); ``REWARDGYM_BROWSER_CONFORMANCE=1`` runs every browser id (about 7 minutes on 2 busy
 cores); select them alone with ``-m browser``.
 """
 import copy
@@ -28,7 +28,8 @@ BROWSER_ON = os.environ.get("REWARDGYM_BROWSER_CONFORMANCE") == "1"
 BROWSER_MARKS = [pytest.mark.browser, pytest.mark.skipif(
     not BROWSER_ON, reason="one Chromium per case: the default run checks two browser ids "
                            "(set REWARDGYM_BROWSER_CONFORMANCE=1 to run them all)")]
-BROWSER_DEFAULT = [("rewardgym/Browser-v0", {"action_type": "box"}), ("rewardgym/BrowserMiniwobClickTab-v0", {})]
+BROWSER_DEFAULT = [("rewardgym/Browser-v0", {"action_type": "point"}), ("rewardgym/Browser-v0", {"action_type": "box"}),
+                   ("rewardgym/BrowserMiniwobClickTab-v0", {})]
 # every registered id, plus one pixels variant per MuJoCo family: (id, extra make kwargs)
 PIXELS = dict(obs_type="state+pixels", render_mode="rgb_array", width=48, height=48)
 CASES = [(i, {}) for i in rewardgym.ENV_IDS + tuple(rewardgym.TASK_ENV_IDS)] + [
