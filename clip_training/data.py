@@ -98,38 +98,42 @@ def humanoid_frames(n: int, seed: int, size: int = 224):
     return out
 
 
-def cartpole_frames(n: int, seed: int):
+def _set_state_frames(env_id: str, n: int, seed: int, sample) -> list:
+    """``n`` (frame, label) pairs of a Gymnasium classic-control env put into sampled states:
+    ``sample(rng) -> (state, label or None)``; a None label is skipped."""
     import gymnasium as gym
 
-    env = gym.make("CartPole-v1", render_mode="rgb_array")
+    env = gym.make(env_id, render_mode="rgb_array")
     env.reset(seed=seed)
     rng = np.random.default_rng(seed)
     out = []
     while len(out) < n:
-        theta = rng.uniform(-0.05, 0.05) if rng.random() < 0.5 else rng.choice([-1, 1]) * rng.uniform(0.15, 0.8)
-        env.unwrapped.state = np.array([rng.uniform(-1.5, 1.5), 0.0, theta, 0.0])
-        label = captions.cartpole_label(theta)
+        state, label = sample(rng)
+        env.unwrapped.state = state
         if label is not None:
             out.append((env.render(), label))
     env.close()
     return out
 
 
-def mountaincar_frames(n: int, seed: int):
-    import gymnasium as gym
+def cartpole_frames(n: int, seed: int):
+    def sample(rng):
+        theta = rng.uniform(-0.05, 0.05) if rng.random() < 0.5 else rng.choice([-1, 1]) * rng.uniform(0.15, 0.8)
+        return np.array([rng.uniform(-1.5, 1.5), 0.0, theta, 0.0]), captions.cartpole_label(theta)
 
-    env = gym.make("MountainCar-v0", render_mode="rgb_array")
-    env.reset(seed=seed)
-    rng = np.random.default_rng(seed)
-    bands = [(-0.65, -0.4), (-0.9, -0.78), (-0.27, 0.3)]  # valley, left, right (visible after the crop)
-    out = []
-    while len(out) < n:
-        lo, hi = bands[int(rng.integers(len(bands)))]
+    return _set_state_frames("CartPole-v1", n, seed, sample)
+
+
+MOUNTAINCAR_BANDS = [(-0.65, -0.4), (-0.9, -0.78), (-0.27, 0.3)]  # valley, left, right (visible after the crop)
+
+
+def mountaincar_frames(n: int, seed: int):
+    def sample(rng):
+        lo, hi = MOUNTAINCAR_BANDS[int(rng.integers(len(MOUNTAINCAR_BANDS)))]
         pos = rng.uniform(lo, hi)
-        env.unwrapped.state = np.array([pos, 0.0])
-        out.append((env.render(), captions.mountaincar_label(pos)))
-    env.close()
-    return out
+        return np.array([pos, 0.0]), captions.mountaincar_label(pos)
+
+    return _set_state_frames("MountainCar-v0", n, seed, sample)
 
 
 def make_split(counts: dict[str, int], seed: int, size: int, chunk: int = 64, progress: bool = True) -> dict:
