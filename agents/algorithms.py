@@ -56,9 +56,7 @@ def check_agent(agent: DictConfig, action_space, batched_reward: bool) -> None:
     from gymnasium import spaces
 
     name = algo_name(agent)
-    mode, chunk = scoring(agent)
-    if mode not in ("step", "rollout"):
-        raise ValueError(f"agent.reward_scoring must be 'step' or 'rollout', got {mode!r}")
+    mode, chunk = scoring(agent)  # its value is checked where the VecEnv is wrapped (vec_reward.wrap_vec_env)
     if name == "sac" and not isinstance(action_space, spaces.Box):
         raise ValueError(f"agent=sac needs a continuous (Box) action space; this env's is {action_space} "
                          "(use agent=ppo)")
