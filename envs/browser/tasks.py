@@ -4,7 +4,9 @@ A :class:`JSTask` knows its page URL and three snippets:
 
 * ``setup``: ``(seed) => instruction`` builds a seeded episode on the loaded page;
 * ``targets``: ``() => [elements]``, the element(s) whose click succeeds;
-* ``state``: ``() => {done, success, reward}`` after a click.
+* ``state``: ``() => {done, success, reward}`` after a click (or any GUI action);
+* ``vocabulary`` (optional): ``() => [strings]``, after ``setup``: what a ``"gui"`` action may
+  type this episode (empty: the instruction's quoted words).
 
 rewardgym's own tasks (``assets/browser/own.*``), MiniWoB++ tasks and a user's folder of
 pages (``task.json``: ``{"page", "setup", "targets", "state"}``) are all JSTasks.
@@ -30,6 +32,7 @@ class JSTask:
     targets: str
     state: str
     init: str = ""       # run once after the page loads
+    vocabulary: str = ""  # () => [strings] a "gui" action may type this episode ("" = the instruction's quoted words)
 
 
 def own_task(name: str) -> JSTask:
