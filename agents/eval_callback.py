@@ -3,13 +3,15 @@
 Every ``every`` env steps, :class:`GroundTruthEval` runs the current deterministic policy on the
 run's env stack *without* its reward wrapper and logs ``eval/success_rate``, ``eval/return_mean``
 and ``eval/length_mean`` to TensorBoard (beside ``reward/shaped_mean``, the model reward PPO is
-climbing). With ``video``, the first evaluation episode is written to
-``videos/eval_<steps>_steps.mp4`` and shown in TensorBoard's Images tab as an animated GIF
-(``eval/video``; TensorBoard's own video summary needs moviepy 1.x, the GIF needs nothing more).
+climbing) and to ``eval_curve.json`` in the run dir (the sweep summary's steps-to-success).
+With ``video``, the first evaluation episode is written to ``videos/eval_<steps>_steps.mp4`` and
+shown in TensorBoard's Images tab as an animated GIF (``eval/video``; TensorBoard's own video
+summary needs moviepy 1.x, the GIF needs nothing more).
 """
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +72,16 @@ class GroundTruthEval(BaseCallback):
             self._tensorboard_gif("eval/video", frames, steps)
         self.logger.dump(steps)
         self.history.append({"steps": steps, **stats})
+        self._write_curve()
         return stats
+
+    def _write_curve(self) -> None:
+        """``eval_curve.json``: every evaluation so far (a resumed run keeps the earlier ones),
+        read by the sweep summary for steps-to-success columns (``agents/sweep.py``)."""
+        path = self.run_dir / "eval_curve.json"
+        first = self.history[0]["steps"]
+        earlier = [e for e in json.loads(path.read_text()) if e["steps"] < first] if path.exists() else []
+        path.write_text(json.dumps(earlier + self.history, indent=1))
 
     def _tensorboard_gif(self, tag: str, frames: list[np.ndarray], steps: int) -> None:
         from stable_baselines3.common.logger import TensorBoardOutputFormat

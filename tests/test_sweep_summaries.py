@@ -46,3 +46,19 @@ def test_reward_quality_comparison_has_no_yaml_quotes(tmp_path):
     assert '| env.prompts.goal | pearson |' in md and '| ["pole: upright"] | 0.500 |' in md and "'" not in md
     rows = list(csv.reader(open(tmp_path / "comparison.csv")))
     assert rows[0][0] == "env.prompts.goal" and [r[0] for r in rows[1:]] == ['["pole: upright"]', '["pole: fallen"]']
+
+
+def test_train_summary_steps_to_success_from_eval_curves(tmp_path):
+    # Two seeds of one configuration: one reaches 80% at 4000 steps, one never (counts as its
+    # budget, 6000: the mean is a lower bound); both reach 50%.
+    curves = [[(2000, 0.3), (4000, 0.85), (6000, 0.9)], [(2000, 0.5), (4000, 0.6), (6000, 0.7)]]
+    for i, curve in enumerate(curves):
+        run = _run_dir(tmp_path / f"{i}__run", ["reward=none", f"seed={i}"])
+        (run / "metrics.json").write_text(json.dumps({"eval": {"success_rate": curve[-1][1]},
+                                                      "total_timesteps": 6000}))
+        (run / "eval_curve.json").write_text(json.dumps([{"steps": s, "success_rate": r} for s, r in curve]))
+    md = train_sweep.summarize(tmp_path).read_text()
+    rows = list(csv.DictReader(open(tmp_path / "summary.csv")))
+    assert [(r["steps_to_50%"], r["steps_to_80%"], r["best_eval_success"]) for r in rows] == \
+        [("4000", "4000", "0.9"), ("2000", "", "0.7")]
+    assert "| reward=none | 2 | 0.8 | 3000 | >= 5000 (1/2 reached) |" in md
