@@ -97,15 +97,31 @@ class ResumableCheckpoint(BaseCallback):
         vecnorm = self.model.get_vec_normalize_env()
         if vecnorm is not None:
             vecnorm.save(str(self.ckpt_dir / f"vecnormalize_{steps}_steps.pkl"))
-        # Atomic: a reader (or a resume after SIGKILL) sees the old state or the new, never half.
-        tmp = self.ckpt_dir / "state.json.tmp"
-        tmp.write_text(json.dumps({"num_timesteps": steps, "model": path.name}))
-        os.replace(tmp, self.ckpt_dir / "state.json")
+        write_state(self.ckpt_dir, steps, path.name)
         self._last = steps
         for old in sorted(self.ckpt_dir.glob("ckpt_*_steps.zip"), key=_steps_of)[: -self.keep]:
             old.unlink(missing_ok=True)
             (self.ckpt_dir / f"vecnormalize_{_steps_of(old)}_steps.pkl").unlink(missing_ok=True)
         return path
+
+
+def write_state(ckpt_dir: Path, steps: int, name: str) -> None:
+    """Names checkpoint ``name`` (a file or folder in ``ckpt_dir``) the newest, at ``steps`` env steps.
+
+    Written last and atomically: a reader (or a resume after SIGKILL) sees the old state or the
+    new, never half, and never a half-written checkpoint."""
+    tmp = Path(ckpt_dir) / "state.json.tmp"
+    tmp.write_text(json.dumps({"num_timesteps": int(steps), "model": name}))
+    os.replace(tmp, Path(ckpt_dir) / "state.json")
+
+
+def read_state(ckpt_dir: Path) -> dict | None:
+    """``{"num_timesteps", "model"}`` of the newest complete checkpoint, or None."""
+    state = Path(ckpt_dir) / "state.json"
+    if not state.exists():
+        return None
+    found = json.loads(state.read_text())
+    return found if (Path(ckpt_dir) / found["model"]).exists() else None
 
 
 def _steps_of(path: Path) -> int:
@@ -115,12 +131,9 @@ def _steps_of(path: Path) -> int:
 
 def latest_checkpoint(ckpt_dir: Path) -> tuple[Path, Path | None] | None:
     """``(model.zip, vecnormalize.pkl or None)`` of the checkpoint named in ``state.json``."""
-    state = Path(ckpt_dir) / "state.json"
-    if not state.exists():
+    state = read_state(ckpt_dir)
+    if state is None:
         return None
-    name = json.loads(state.read_text())["model"]
-    model = Path(ckpt_dir) / name
-    if not model.exists():
-        return None
+    model = Path(ckpt_dir) / state["model"]
     vecnorm = Path(ckpt_dir) / f"vecnormalize_{_steps_of(model)}_steps.pkl"
     return model, (vecnorm if vecnorm.exists() else None)

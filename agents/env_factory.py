@@ -112,6 +112,20 @@ def make_env(
     return _thunk
 
 
+def env_thunks(env_cfg: DictConfig, factory: Callable | None, wrappers: Sequence[Callable[[gym.Env], gym.Env]],
+               seed: int, n: int, run_dir: Path | None, monitor_prefix: str = "env") -> list[Callable[[], gym.Env]]:
+    """``n`` thunks of the run's env stack, seeded ``seed + i``, each with its Monitor file
+    ``run_dir/monitor/<monitor_prefix><i>`` (none without ``run_dir``); rendering frames when the
+    reward looks at them or the env config asks (``render: true``). Every engine builds its envs here."""
+    render_mode = "rgb_array" if (needs_frames(factory) or env_cfg.get("render", False)) else None
+    mon_dir = None
+    if run_dir is not None:
+        mon_dir = Path(run_dir) / "monitor"
+        mon_dir.mkdir(parents=True, exist_ok=True)
+    return [make_env(env_cfg, factory, seed + i, str(mon_dir / f"{monitor_prefix}{i}") if mon_dir else None,
+                     render_mode, wrappers) for i in range(n)]
+
+
 def build_vec_env(cfg: DictConfig, factory: Callable | None, run_dir: Path | None, seed: int, n_envs: int | None = None):
     """The SB3 VecEnv of a run: ``agent.n_envs`` envs, ``agent.vec_env`` dummy|subproc."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
@@ -120,16 +134,7 @@ def build_vec_env(cfg: DictConfig, factory: Callable | None, run_dir: Path | Non
     kind = cfg.agent.vec_env
     if kind not in ("dummy", "subproc"):
         raise ValueError(f"agent.vec_env must be 'dummy' or 'subproc', got {kind!r}")
-    render_mode = "rgb_array" if (needs_frames(factory) or cfg.env.get("render", False)) else None
-    mon_dir = None
-    if run_dir is not None:
-        mon_dir = run_dir / "monitor"
-        mon_dir.mkdir(parents=True, exist_ok=True)
-    wrappers = extra_wrappers(cfg.get("wrappers"))
-    thunks = [
-        make_env(cfg.env, factory, seed + i, str(mon_dir / f"env{i}") if mon_dir else None, render_mode, wrappers)
-        for i in range(n)
-    ]
+    thunks = env_thunks(cfg.env, factory, extra_wrappers(cfg.get("wrappers")), seed, n, run_dir)
     venv = DummyVecEnv(thunks) if kind == "dummy" or n == 1 else SubprocVecEnv(thunks, start_method="forkserver")
     venv.seed(seed)
     return wrap_vec_env(venv, factory, scoring=str(cfg.agent.get("reward_scoring", "step")),

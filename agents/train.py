@@ -60,6 +60,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     if cfg.get("torch_threads"):
         torch.set_num_threads(int(cfg.torch_threads))
     agent = cfg.agent
+    if agent.get("algo") == "rllib_ppo":  # Ray RLlib on the same envs and rewards: agents/rllib/
+        from .rllib.train import run as run_rllib
+
+        return run_rllib(cfg, run_dir)
     ckpt_dir = run_dir / "checkpoints"
     resumed = latest_checkpoint(ckpt_dir) if cfg.resume else None
     if cfg.resume and resumed is None:
