@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 OWN_TASKS = ("click-button", "click-shape", "click-red", "click-checkbox", "click-link", "click-icon",
              "click-scroll-item")
+# MiniWoB++ tasks with an id of their own (rewardgym/BrowserMiniwob...-v0); every task of the
+# installed package is playable as task="miniwob/<name>" (miniwob.task_names()).
 MINIWOB_TASKS = ("click-test", "click-test-2", "click-test-transfer", "click-button", "click-link",
                  "click-dialog-2", "focus-text", "focus-text-2", "click-color", "click-tab")
 
@@ -43,19 +44,11 @@ def own_task(name: str) -> JSTask:
                   "() => rg.state()")
 
 
-def _resolvers_js() -> str:
-    return (resources.files("rewardgym.assets") / "browser" / "miniwob_resolvers.js").read_text()
-
-
 def miniwob_task(name: str) -> JSTask:
-    if name not in MINIWOB_TASKS:
-        raise ValueError(f"no target resolver for MiniWoB++ task {name!r}; supported: {MINIWOB_TASKS}")
-    setup = ("(seed) => { Math.seedrandom(String(seed)); core.EPISODE_MAX_TIME = 3600 * 1000; "
-             "core.startEpisodeReal(); return core.getUtterance(); }")
-    return JSTask(f"miniwob/{name}", f"/miniwob/miniwob/{name}.html", setup,
-                  f"() => window.__rgResolvers[{json.dumps(name)}]()",
-                  "() => ({done: WOB_DONE_GLOBAL, success: WOB_RAW_REWARD_GLOBAL > 0, reward: WOB_RAW_REWARD_GLOBAL})",
-                  init="() => { window.__rgResolvers = " + _resolvers_js() + "; }")
+    """Any task of the installed ``miniwob`` package (catalogue, success rule, plans: ``miniwob.py``)."""
+    from . import miniwob
+
+    return JSTask(**miniwob.task_spec(name))
 
 
 def folder_task(folder: str | Path, prefix: str) -> JSTask:
@@ -68,7 +61,7 @@ def folder_task(folder: str | Path, prefix: str) -> JSTask:
     if missing:
         raise ValueError(f"{spec_file} lacks {sorted(missing)}")
     return JSTask(spec.get("name", Path(folder).name), prefix + spec["page"], spec["setup"], spec["targets"],
-                  spec["state"], spec.get("init", ""))
+                  spec["state"], spec.get("init", ""), spec.get("vocabulary", ""))
 
 
 def resolve(task: str, task_dir: str | None, server) -> JSTask:

@@ -1,0 +1,71 @@
+// Generic MiniWoB++ helpers and resolvers: window.__rgWob. A plan is the task's next step,
+// {kind: 'click'|'type'|'key'|'drag'|'wait', els: [elements], text, key, to}; its els are the
+// target boxes. PLANS (miniwob_plans.js) maps a task to a function returning its plan or null.
+var W = window.__rgWob = {PLANS: {}};
+W.q = function () { var u = core.getUtterance(); return typeof u === 'string' ? u : u.utterance; };
+W.quoted = function () { return (W.q().match(/"[^"]*"/g) || []).map(function (s) { return s.slice(1, -1); }); };
+W.all = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
+W.visible = function (e) {
+  if (!e || !e.getBoundingClientRect) return false;
+  var r = e.getBoundingClientRect(), s = getComputedStyle(e);
+  return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+};
+W.text = function (e) { return (e.textContent || e.value || '').replace(/\s+/g, ' ').trim(); };
+// visible elements matching sel whose text is exactly `text` (case-insensitive when ci)
+W.byText = function (sel, text, ci) {
+  var t = ci ? String(text).toLowerCase() : String(text);
+  return W.all(sel).filter(function (e) {
+    var s = W.text(e); return W.visible(e) && (ci ? s.toLowerCase() : s) === t;
+  });
+};
+W.click = function (e) { return e ? {kind: 'click', els: [e]} : null; };
+W.clickAny = function (els) { return els && els.length ? {kind: 'click', els: els} : null; };
+// type `text` into input e: click it first unless it already has focus and is not yet filled
+W.type = function (e, text) {
+  if (!e) return null;
+  if (document.activeElement !== e) return {kind: 'click', els: [e]};
+  if (e.value === text) return null;
+  if (e.value) return {kind: 'key', els: [e], key: 'Control+a'};
+  return {kind: 'type', els: [e], text: text};
+};
+W.key = function (e, key) { return {kind: 'key', els: e ? [e] : [], key: key}; };
+W.drag = function (e, to) { return e && to ? {kind: 'drag', els: [e], to: to} : null; };
+W.center = function (e) { var r = e.getBoundingClientRect(); return [(r.left + r.right) / 2, (r.top + r.bottom) / 2]; };
+W.submit = function () { return W.click(document.getElementById('subbtn') || W.byText('#area button', 'Submit')[0]); };
+// first plan of a list of steps that is not null: plans written as "do a, then b, then submit"
+W.first = function () {
+  for (var i = 0; i < arguments.length; i++) { var p = typeof arguments[i] === 'function' ? arguments[i]() : arguments[i]; if (p) return p; }
+  return null;
+};
+// fill several inputs in order, then submit: pairs [[input, text], ...]
+W.fill = function (pairs, last) {
+  for (var i = 0; i < pairs.length; i++) { var p = W.type(pairs[i][0], pairs[i][1]); if (p) return p; }
+  return last === undefined ? W.submit() : last;
+};
+// checkbox-like inputs: make `want(label text)` true exactly for the wanted ones, then submit
+W.check = function (inputs, want, last) {
+  for (var i = 0; i < inputs.length; i++) {
+    var e = inputs[i], label = W.text(e.parentNode);
+    if (e.checked !== !!want(label, e)) return W.click(e);
+  }
+  return last === undefined ? W.submit() : last;
+};
+W.plan = function (name) {
+  if (WOB_DONE_GLOBAL) return null;
+  var f = W.PLANS[name];
+  return f ? f() : null;
+};
+W.targets = function (name) {
+  var p = null;
+  try { p = W.plan(name); } catch (err) { p = null; }
+  return p ? p.els.filter(function (e) { return e; }) : [];
+};
+// the plan for the Python oracle: element boxes in CSS pixels, drag end as a point
+W.planJSON = function (name) {
+  var p = W.plan(name);
+  if (!p) return null;
+  var box = function (e) { var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  var to = p.to ? (p.to.getBoundingClientRect ? W.center(p.to) : p.to) : null;
+  return {kind: p.kind, boxes: p.els.filter(function (e) { return e; }).map(box), text: p.text || null,
+          key: p.key || null, to: to, at: p.at || null, w: innerWidth, h: innerHeight};
+};

@@ -1,0 +1,118 @@
+"""MiniWoB++ catalogue: every task page of the installed ``miniwob`` package, as task snippets.
+
+The task list is read from the package's HTML folder (``miniwob/html/miniwob/*.html``), not
+kept by hand. Each task runs its own ``genProblem`` under a seeded ``Math.random``; reward and
+end come from ``core.js``: ``WOB_RAW_REWARD_GLOBAL`` (the raw reward, without the wall-clock
+discount) and ``WOB_DONE_GLOBAL``.
+
+**Success** means the task was actually done: ``raw reward >= threshold``. The threshold is 1
+(full credit) for tasks whose raw reward is partial credit, and ``> 0`` for tasks that pay +1
+or -1 only; :data:`SUCCESS_THRESHOLDS` lists the exceptions with the reason (the reward quirks).
+
+**Target boxes and plans** come from ``assets/browser/miniwob_core.js`` (generic resolvers:
+text of the instruction's quoted field or field list matched against the page's elements) and
+``miniwob_plans.js`` (tasks that need their own reading of the page). A task's *plan* is its
+next step (``{kind, els, text, key, to}``); its ``els`` are the target boxes. Tasks without a
+plan are playable, with no target boxes.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+# raw reward >= threshold counts as success; default: raw > 0 (tasks paying +1 / -1).
+# name -> (threshold, why)
+SUCCESS_THRESHOLDS: dict[str, tuple[float, str]] = {
+    "find-greatest": (1.0, "pays +0.1 for a wrong card (1.0 for the greatest)"),
+    "ascending-numbers": (1.0, "pays the fraction of numbers clicked in order"),
+    "click-checkboxes": (1.0, "pays (right - wrong) / boxes: a partly right selection is > 0"),
+    "click-checkboxes-large": (1.0, "pays (right - wrong) / boxes: a partly right selection is > 0"),
+    "click-checkboxes-soft": (1.0, "pays (right - wrong) / boxes: a partly right selection is > 0"),
+    "click-checkboxes-transfer": (1.0, "pays (right - wrong) / boxes: a partly right selection is > 0"),
+    "button-delay": (1.0, "pays 0.6 / 0.35 / 0 for a second click 15-85% off the asked delay"),
+    "tic-tac-toe": (1.0, "pays -0.5 / -0.75 for a draw or a full board; only a win is +1"),
+    "bisect-angle": (0.9, "pays 1 - angular error (continuous); success: within 10% of exact"),
+    "circle-center": (0.9, "pays 1 - distance error (continuous); success: within 10% of exact"),
+    "find-midpoint": (0.9, "pays 1 - distance error (continuous); success: within 10% of exact"),
+    "right-angle": (0.9, "pays 1 - angle error / 90 degrees (continuous); success: within 10%"),
+    "chase-circle": (0.9, "pays the share of time the cursor stayed on the circle"),
+    "draw-circle": (0.9, "pays a drawing score; success: within 10% of a perfect drawing"),
+    "draw-line": (0.9, "pays a drawing score; success: within 10% of a perfect drawing"),
+}
+# tasks that are playable but whose page needs more than the default care; name -> note
+NOTES: dict[str, str] = {
+    "moving-items": "raw reward is +1/-1 without a success flag of its own",
+    "simon-says": "raw reward is +1/-1 without a success flag of its own",
+}
+
+
+@lru_cache(maxsize=1)
+def html_dir() -> Path:
+    """The installed package's task folder (``miniwob/html/miniwob``)."""
+    try:
+        import miniwob
+    except ImportError as err:
+        raise ImportError("MiniWoB++ tasks need the `miniwob` package: pip install 'rewardgym[browser]'") from err
+    return Path(miniwob.__file__).parent / "html" / "miniwob"
+
+
+@lru_cache(maxsize=1)
+def task_names() -> tuple[str, ...]:
+    """Every MiniWoB++ task of the installed package, sorted."""
+    return tuple(sorted(p.stem for p in html_dir().glob("*.html")))
+
+
+def check_name(name: str) -> str:
+    """``name`` if the package has it; else ``ValueError`` naming it and the closest names."""
+    names = task_names()
+    if name in names:
+        return name
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+    hint = f"close names: {close}" if close else f"{len(names)} tasks, e.g. {list(names[:5])}"
+    raise ValueError(f"unknown MiniWoB++ task {name!r}; {hint} (use task='miniwob/<name>')")
+
+
+def success_threshold(name: str) -> float | None:
+    """Raw reward needed for success; ``None``: any raw reward > 0."""
+    entry = SUCCESS_THRESHOLDS.get(name)
+    return entry[0] if entry else None
+
+
+def _asset(name: str) -> str:
+    return (resources.files("rewardgym.assets") / "browser" / name).read_text()
+
+
+@lru_cache(maxsize=1)
+def _init_js() -> str:
+    """Defines ``window.__rgWob`` (generic resolvers + per-task plans) once after the page loads."""
+    return "() => { " + _asset("miniwob_core.js") + "\n" + _asset("miniwob_plans.js") + " }"
+
+
+@lru_cache(maxsize=1)
+def planned_tasks() -> tuple[str, ...]:
+    """Tasks with a plan (hence target boxes): the ``P['<name>'] =`` lines of the plans file."""
+    keys = set(re.findall(r"^\s*P\['([\w-]+)'\]\s*=", _asset("miniwob_plans.js"), re.M))
+    return tuple(sorted(k for k in keys if k in task_names()))
+
+
+def task_spec(name: str) -> dict[str, str]:
+    """Path and JavaScript snippets of one task (the fields of ``tasks.JSTask``)."""
+    check_name(name)
+    threshold = success_threshold(name)
+    success = "WOB_RAW_REWARD_GLOBAL > 0" if threshold is None else f"WOB_RAW_REWARD_GLOBAL >= {threshold!r} - 1e-9"
+    setup = ("(seed) => { Math.seedrandom(String(seed)); core.EPISODE_MAX_TIME = 3600 * 1000; "
+             "core.startEpisodeReal(); return window.__rgWob.q(); }")
+    key = json.dumps(name)
+    return {
+        "name": f"miniwob/{name}",
+        "path": f"/miniwob/miniwob/{name}.html",
+        "setup": setup,
+        "targets": f"() => window.__rgWob.targets({key})",
+        "state": ("() => ({done: WOB_DONE_GLOBAL, success: WOB_DONE_GLOBAL && " + success
+                  + ", reward: WOB_RAW_REWARD_GLOBAL})"),
+        "init": _init_js(),
+    }

@@ -1,0 +1,113 @@
+"""Scripted oracles for MiniWoB++ tasks: each step reads the task's plan from the page
+(``window.__rgWob.planJSON``, see ``assets/browser/miniwob_core.js``) and acts through the env.
+
+The oracle has privileged access (it reads the page like the target boxes do) but acts only
+through ``env.step``: clicks as ``action_type="point"`` actions, or any kind (click, type,
+key, drag) as :class:`~rewardgym.envs.browser.actions.GuiAction` with ``action_type="gui"``.
+A plan step of kind ``"wait"`` (an animation or the task's own delay) sleeps 50 ms without a
+step, as a slow agent would.
+
+Example::
+
+    env = gym.make("rewardgym/Browser-v0", task="miniwob/click-checkboxes", max_episode_steps=40)
+    result = run_episode(env, seed=0)   # OracleResult(success=True, reward=1.0, steps=4, ...)
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OracleAction:
+    """One env action, in the fields of ``GuiAction``: coordinates are viewport fractions."""
+    kind: str
+    x: float = 0.0
+    y: float = 0.0
+    x2: float = 0.0
+    y2: float = 0.0
+    text: str = ""
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class OracleResult:
+    success: bool
+    reward: float
+    steps: int
+    why: str = ""
+
+
+def plan(env) -> dict[str, Any] | None:
+    """The task's next step as the page states it, or ``None`` (no plan, or the task is over)."""
+    base = env.unwrapped
+    name = base.task.name.split("/", 1)[1]
+    return base.session.page.evaluate(f"() => window.__rgWob.planJSON({json.dumps(name)})")
+
+
+def actions(step: dict[str, Any]) -> list[OracleAction]:
+    """The env actions of one plan step (its first target box is acted on, at its centre)."""
+    w, h = step["w"], step["h"]
+    if step["kind"] == "wait":
+        return []
+    if step["at"] is not None:
+        x, y = step["at"][0] / w, step["at"][1] / h
+    elif step["boxes"]:
+        b = step["boxes"][0]
+        x, y = (b[0] + b[2]) / 2 / w, (b[1] + b[3]) / 2 / h
+    else:
+        x = y = 0.5
+    if step["kind"] == "drag":
+        return [OracleAction("drag", x, y, step["to"][0] / w, step["to"][1] / h)]
+    if step["kind"] == "type":
+        return [OracleAction("type", x, y, text=step["text"])]
+    if step["kind"] == "key":
+        return [OracleAction("key", x, y, key=step["key"])]
+    return [OracleAction(step["kind"], x, y)]
+
+
+def _env_action(env, a: OracleAction):
+    """``a`` in the env's action space: a point for clicks, a ``GuiAction`` for ``action_type="gui"``."""
+    kind = env.unwrapped.action_type
+    if kind == "gui":
+        from .actions import GuiAction
+
+        return GuiAction(kind=a.kind, x=a.x, y=a.y, x2=a.x2, y2=a.y2, text=a.text, key=a.key)
+    if a.kind != "click":
+        raise NotImplementedError(f"the oracle's {a.kind!r} action needs action_type='gui' (env has {kind!r})")
+    point = np.array([min(max(a.x, 0.0), 1.0), min(max(a.y, 0.0), 1.0)], dtype=np.float32)
+    return point if kind == "point" else np.concatenate([point, point])
+
+
+def run_episode(env, seed: int, max_steps: int = 60, max_seconds: float = 30.0) -> OracleResult:
+    """Plays one seeded episode with the oracle; success and reward are the env's own."""
+    env.reset(seed=seed)
+    steps, reward, start = 0, 0.0, time.monotonic()
+    while steps < max_steps and time.monotonic() - start < max_seconds:
+        step = plan(env)
+        if step is None:
+            return OracleResult(False, reward, steps, "no plan for this state")
+        todo = actions(step)
+        if not todo:
+            time.sleep(0.05)
+            continue
+        for a in todo:
+            try:
+                action = _env_action(env, a)
+            except NotImplementedError as err:
+                return OracleResult(False, reward, steps, str(err))
+            _, reward, terminated, truncated, info = env.step(action)
+            steps += 1
+            if terminated or truncated:
+                return OracleResult(bool(info["success"]), float(reward), steps,
+                                    "" if info["success"] else ("time limit" if truncated else "task says failed"))
+    return OracleResult(False, reward, steps, "oracle ran out of steps or time")
+
+
+def success_rate(env, seeds) -> tuple[float, list[OracleResult]]:
+    results = [run_episode(env, s) for s in seeds]
+    return sum(r.success for r in results) / max(1, len(results)), results
