@@ -20,12 +20,14 @@ W.byText = function (sel, text, ci) {
 };
 W.click = function (e) { return e ? {kind: 'click', els: [e]} : null; };
 W.clickAny = function (els) { return els && els.length ? {kind: 'click', els: els} : null; };
-// type `text` into input e: click it first unless it already has focus and is not yet filled
-W.type = function (e, text) {
+// type `text` into input e: click it first unless it has focus; clear it if it holds other text;
+// `done(e)` (default: its value is `text`) says the typing is over
+W.type = function (e, text, done) {
   if (!e) return null;
+  if (done ? done(e) : e.value === text) return null;
   if (document.activeElement !== e) return {kind: 'click', els: [e]};
-  if (e.value === text) return null;
-  if (e.value) return {kind: 'key', els: [e], key: 'Control+a'};
+  if (e.value && !(e.__rgTyped === text)) { e.__rgTyped = text; return {kind: 'key', els: [e], key: 'Control+a'}; }
+  e.__rgTyped = text;
   return {kind: 'type', els: [e], text: text};
 };
 W.key = function (e, key) { return {kind: 'key', els: e ? [e] : [], key: key}; };
@@ -39,7 +41,7 @@ W.first = function () {
 };
 // fill several inputs in order, then submit: pairs [[input, text], ...]
 W.fill = function (pairs, last) {
-  for (var i = 0; i < pairs.length; i++) { var p = W.type(pairs[i][0], pairs[i][1]); if (p) return p; }
+  for (var i = 0; i < pairs.length; i++) { var p = W.type(pairs[i][0], pairs[i][1], pairs[i][2]); if (p) return p; }
   return last === undefined ? W.submit() : last;
 };
 // checkbox-like inputs: make `want(label text)` true exactly for the wanted ones, then submit

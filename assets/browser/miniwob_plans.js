@@ -184,4 +184,56 @@
     if (!buttonsPushed.length) return W.click($id('subbtn'));
     return (new Date().getTime() - currentTime) / 1000 >= timeDelay - 0.03 ? W.click($id('subbtn2')) : {kind: 'wait', els: [$id('subbtn2')]};
   };
+
+  // --- type what the instruction or the page says, then submit
+  var typeThenSubmit = function (input, text) { return function () { return W.fill([[input(), text()]]); }; };
+  var byId = function (id) { return function () { return $id(id); }; };
+  var quoted0 = function () { return W.quoted()[0]; };
+  P['enter-text'] = typeThenSubmit(byId('tt'), quoted0);
+  P['enter-text-dynamic'] = typeThenSubmit(byId('tt'), quoted0);
+  P['enter-text-2'] = typeThenSubmit(byId('tt'), function () { return W.quoted()[0].toUpperCase(); });
+  P['enter-password'] = function () { var t = W.quoted()[0]; return W.fill([[$id('password'), t], [$id('verify'), t]]); };
+  P['login-user'] = function () { var t = W.quoted(); return W.fill([[$id('username'), t[0]], [$id('password'), t[1]]]); };
+  P['find-word'] = typeThenSubmit(byId('answer-input'), function () {
+    var n = +W.q().match(/the (\d+)\w\w word/)[1];
+    return W.text(document.querySelector('#area p')).split(/\s+/)[n - 1].replace(/[^a-zA-Z0-9]/g, '');
+  });
+  P['read-table'] = typeThenSubmit(byId('tt'), function () {
+    var key = W.q().match(/value of (.+) into/)[1];
+    var row = W.all('#tab tr').filter(function (r) { return W.text(r.cells[0]) === key; })[0];
+    return W.text(row.cells[1]);
+  });
+  var solve = function () {
+    var m = W.text($id('math-problem')).match(/^(-?\d+|x) ([-+*x\/\u00d7\u00f7]) (-?\d+|x) =\s*(-?\d+|x)?/), a = m[1], op = m[2], b = m[3], c = m[4];
+    var f = {'+': function (x, y) { return x + y; }, '-': function (x, y) { return x - y; }, 'x': function (x, y) { return x * y; },
+             '*': function (x, y) { return x * y; }, '/': function (x, y) { return x / y; },
+             '\u00d7': function (x, y) { return x * y; }, '\u00f7': function (x, y) { return x / y; }};
+    if (!c) return String(f[op](+a, +b));
+    // a op x = c or x op b = c: try the integers (the task's answers are small)
+    for (var x = -1000; x <= 1000; x++) {
+      var l = f[op](a === 'x' ? x : +a, b === 'x' ? x : +b);
+      if (Math.abs(l - +c) < 1e-9) return String(x);
+    }
+    return null;
+  };
+  P['simple-arithmetic'] = typeThenSubmit(byId('math-answer'), solve);
+  P['simple-algebra'] = typeThenSubmit(byId('math-answer'), solve);
+  P['visual-addition'] = typeThenSubmit(byId('math-answer'), function () { return String(W.all('#math-problem .addition-block').length); });
+  P['text-transform'] = typeThenSubmit(byId('tt'), function () { return W.text($id('captcha')).replace(/\s/g, ''); });
+  P['copy-paste'] = typeThenSubmit(byId('answer-input'), function () { return $id('to-copy').value; });
+  P['copy-paste-2'] = typeThenSubmit(byId('answer-input'), function () { return $id('text-' + W.q().match(/the (\d)\w\w text/)[1]).value; });
+  P['scroll-text'] = typeThenSubmit(byId('answer-input'), function () {
+    var words = $id('text-area').value.trim().split(/\s+/); return words[words.length - 1].replace(/[^a-zA-Z0-9]/g, '');
+  });
+  P['enter-date'] = function () {
+    var d = W.q().match(/Enter (\d\d)\/(\d\d)\/(\d{4})/), want = d[3] + '-' + d[1] + '-' + d[2];
+    var p = W.fill([[$id('tt'), d[1] + d[2] + d[3], function (e) { return e.value === want; }]]);
+    if (p && p.kind === 'click' && p.els[0] === $id('tt')) p.at = [$id('tt').getBoundingClientRect().left + 8, W.center($id('tt'))[1]];
+    return p;  // the click lands on the month field, where typing starts
+  };
+  P['enter-time'] = function () {
+    var t = W.q().match(/Enter (\d+):(\d\d) (AM|PM)/), h = +t[1] % 12 + (t[3] === 'PM' ? 12 : 0);
+    var want = (h < 10 ? '0' : '') + h + ':' + t[2];
+    return W.fill([[$id('tt'), (+t[1] < 10 ? '0' : '') + t[1] + t[2] + t[3], function (e) { return e.value === want; }]]);
+  };
 })(window.__rgWob);

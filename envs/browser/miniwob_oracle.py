@@ -49,8 +49,9 @@ def plan(env) -> dict[str, Any] | None:
     return base.session.page.evaluate(f"() => window.__rgWob.planJSON({json.dumps(name)})")
 
 
-def actions(step: dict[str, Any]) -> list[OracleAction]:
-    """The env actions of one plan step (its first target box is acted on, at its centre)."""
+def actions(step: dict[str, Any], max_text_len: int = 64) -> list[OracleAction]:
+    """The env actions of one plan step (its first target box is acted on, at its centre, or at
+    the plan's own point ``at``); text longer than ``max_text_len`` is typed in pieces."""
     w, h = step["w"], step["h"]
     if step["kind"] == "wait":
         return []
@@ -64,7 +65,8 @@ def actions(step: dict[str, Any]) -> list[OracleAction]:
     if step["kind"] == "drag":
         return [OracleAction("drag", x, y, step["to"][0] / w, step["to"][1] / h)]
     if step["kind"] == "type":
-        return [OracleAction("type", x, y, text=step["text"])]
+        text = step["text"]
+        return [OracleAction("type", x, y, text=text[i:i + max_text_len]) for i in range(0, len(text), max_text_len)]
     if step["kind"] == "key":
         return [OracleAction("key", x, y, key=step["key"])]
     return [OracleAction(step["kind"], x, y)]
@@ -91,7 +93,7 @@ def run_episode(env, seed: int, max_steps: int = 60, max_seconds: float = 30.0) 
         step = plan(env)
         if step is None:
             return OracleResult(False, reward, steps, "no plan for this state")
-        todo = actions(step)
+        todo = actions(step, getattr(env.unwrapped, "max_text_len", 64))
         if not todo:
             time.sleep(0.05)
             continue
