@@ -16,10 +16,10 @@ Language agents write actions as strings, read by :func:`parse_action` (the one 
     0.8
     >>> parse_action("scroll(0, 120)").dy        # scroll(dx, dy) at the viewport's centre
     120.0
-    >>> parse_action('key("Ctrl+a")')
+    >>> parse_action('key("Ctrl+a")')  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: key 'Ctrl+a' is not a Playwright key name (modifiers: Alt, Control, ControlOrMeta, Meta, Shift; keys such as Enter, Tab, ArrowDown, KeyA, a)
+    ValueError: key 'Ctrl+a' is not a Playwright key name (modifiers: Alt, Control, ControlOrMeta, ...)
 
 Call forms: ``noop()``, ``click(x, y)``, ``dblclick(x, y)``, ``type("text")``, ``key("Enter")``
 (alias ``press``), ``scroll(dx, dy)`` or ``scroll(x, y, dx, dy)``, ``drag(x, y, x2, y2)``;
@@ -49,6 +49,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -292,18 +293,32 @@ def check_text(action: GuiAction, vocabulary, max_text_len: int, free_text: bool
     return action
 
 
-def pixels(action: GuiAction, viewport: tuple[int, int]) -> tuple[float, float] | None:
-    """The action's point in pixels (inside the viewport), or ``None`` for a pointless kind."""
+_QUOTED = re.compile(r'"([^"]+)"|\u201c([^\u201d]+)\u201d')
+
+
+def vocabulary(task_words, instruction: str) -> tuple[str, ...]:
+    """What a ``"gui"`` action may type this episode: the task's own list (its ``vocabulary``
+    snippet) if it gave one, else the instruction's double-quoted phrases; in order, no repeats.
+
+    >>> vocabulary(None, 'Enter "Kasie" and press "Submit".')
+    ('Kasie', 'Submit')
+    """
+    words = task_words if task_words is not None else [a or b for a, b in _QUOTED.findall(instruction)]
+    return tuple(dict.fromkeys(str(w) for w in words))
+
+
+def pixels(action: GuiAction, viewport: tuple[int, int]) -> list[float] | None:
+    """The action's point ``[x, y]`` in pixels (inside the viewport), or ``None`` for a kind
+    without one (a scroll without a point scrolls at the viewport's centre)."""
     w, h = viewport
     if action.x is None:
-        return (w / 2, h / 2) if action.kind == "scroll" else None
-    return min(action.x * w, w - 0.5), min(action.y * h, h - 0.5)
+        return [w / 2, h / 2] if action.kind == "scroll" else None
+    return [min(action.x * w, w - 0.5), min(action.y * h, h - 0.5)]
 
 
-def execute(page, action: GuiAction, viewport: tuple[int, int]) -> tuple[float, float] | None:
+def execute(page, action: GuiAction, viewport: tuple[int, int]) -> list[float] | None:
     """Runs ``action`` on a Playwright ``page`` with real input events; returns its point in
     pixels (where the pointer was), or ``None``."""
-    w, h = viewport
     at = pixels(action, viewport)
     if action.kind == "click":
         page.mouse.click(*at)

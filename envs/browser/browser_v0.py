@@ -1,10 +1,12 @@
-"""``rewardgym/Browser-v0``: click tasks in a real headless Chromium, driven by Playwright.
+"""``rewardgym/Browser-v0``: GUI tasks in a real headless Chromium, driven by Playwright.
 
 ## Description
-A task page (rewardgym's own, MiniWoB++'s, or a user's folder) is served from a loopback HTTP
-server; the agent sees a screenshot and an instruction and clicks a point, or points at a box
-(clicked at its centre). The page's own logic scores the click. Every correct element's box is
-reported so grounding rewards (GUI-G^2) can be computed.
+A task page (rewardgym's own, MiniWoB++'s, a user's folder, or any local page as grounding
+episodes, ``task="grounding"``: ``grounding.py``) is served from a loopback HTTP server; the
+agent sees a screenshot and an instruction and clicks a point, points at a box (clicked at its
+centre), or acts with the GUI action space (click, double click, type, key, scroll, drag). The
+page's own logic scores the episode. Every correct element's box is reported so grounding
+rewards (GUI-G^2) can be computed.
 
 ## Action Space
 ``action_type="point"``: ``Box(0, 1, (2,))``, ``(x, y)`` as fractions of the viewport.
@@ -12,6 +14,17 @@ reported so grounding rewards (GUI-G^2) can be computed.
 is ``[min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)]``, clicked at its centre
 ``((x1 + x2) / 2, (y1 + y2) / 2)``; every action the space samples is valid. Values outside
 [0, 1] or NaN raise ``ValueError`` naming the value.
+``action_type="gui"``: ``Box(9,)``, the flat encoding of a :class:`~.actions.GuiAction`
+(``actions.py``: index 0 the kind of 7, 1-4 ``x, y, x2, y2``, 5 an index into this episode's
+``info["vocabulary"]``, 6 an index into ``actions.KEYS``, 7-8 scroll ``dx, dy`` in
+``[-1, 1] * scroll_px``); every sampled vector is valid. ``step`` also takes a string, a dict or
+a ``GuiAction`` (one parser, ``actions.parse_action``): ``'click(0.4, 0.2)'``, ``'type("hello")'``,
+``'key("Enter")'``, ``'scroll(0, 120)'``, ``'drag(0.1, 0.2, 0.8, 0.2)'``,
+``'{"action": "dblclick", "x": 0.5, "y": 0.5}'``. Typed text must be one of the episode's
+vocabulary (the task's ``vocabulary`` snippet, else the instruction's double-quoted phrases;
+``free_text=True``: any text) and at most ``max_text_len`` characters; a key must be one
+Playwright knows; coordinates finite in [0, 1]: else ``ValueError`` naming the value, before
+anything runs (the episode goes on).
 
 ## Observation Space
 ``obs_type="default"``: ``Dict(screenshot=Box(0, 255, (H, W, 3), uint8), instruction=Text)``;
@@ -28,17 +41,21 @@ gives the same pixels on a cold page, on another env, or later in the same env.
 
 ## Rewards and Episode End
 The task's own reward: own tasks +1 for the correct element, -1 for a wrong one, 0 for a click
-on nothing; MiniWoB++ tasks their raw reward. The first click on an element ends the episode
-(``terminated``); the time limit (10 steps) truncates it. A page that breaks its own episode
+on nothing (or any other action); MiniWoB++ tasks their raw reward; grounding 1 for a click in
+the element's box, else 0. The episode ends (``terminated``) when the task's ``state`` says
+done (own tasks and grounding: the first click on an element); ``max_steps`` (when set) and the
+registered time limit (10 steps; pass ``max_episode_steps`` to ``gym.make`` for longer
+episodes) truncate it. A page that breaks its own episode
 (navigates away, is closed, or its task script throws) ends it too: reward 0, ``terminated``,
 ``info["failure"]`` says why, no target boxes; the next ``reset()`` reloads the page.
 
 ## Info
 ``success``; ``target_boxes`` (K, 4) in [0, 1], the same frame as the action (also from
-``reset``); ``click``: ``{x, y, tag, id, text}`` of the element hit; ``blocked_requests``: the
-number of requests refused so far because they left the task server's origin, whichever layer
-refused them (request routing or the env's proxy); ``failure`` (only when the page broke the
-episode): why.
+``reset``); ``click``: ``{x, y, tag, id, text}`` of the element under an action's point;
+``action`` (``"gui"``): the ``GuiAction`` run; ``vocabulary`` (``"gui"``): what ``type`` may
+type; ``blocked_requests``: the number of requests refused so far because they left the task
+server's origin, whichever layer refused them (request routing or the env's proxy); ``failure``
+(only when the page broke the episode): why.
 
 ## Copies and lifetime
 ``pickle`` and ``copy.deepcopy`` recreate the env from its constructor arguments and carry its
@@ -50,19 +67,25 @@ live browser's page and episode in progress cannot be carried); call ``reset()``
 ## Arguments
 | name | default | meaning |
 |---|---|---|
-| task | "click-button" | own task, ``"miniwob/<name>"``, or the name of a ``task_dir`` |
-| action_type | "point" | "point" or "box" |
+| task | "click-button" | own task, ``"miniwob/<name>"``, ``"grounding"``, or the name of a ``task_dir`` |
+| action_type | "point" | "point", "box" or "gui" |
 | obs_type | "default" | "default", "pixels", "elements" |
 | viewport | (160, 210) | width, height in pixels |
 | executable_path | /usr/bin/chromium | or ``$REWARDGYM_CHROMIUM`` |
-| task_dir | None | a folder with ``task.json`` and its pages |
-| frame_rate_limit | None | ``True``: Chromium's 60 frames/s clock (a screenshot waits for its tick); ``False``: frames drawn on demand, faster, but a page animating with ``requestAnimationFrame`` spins a core; ``None``: ``False`` for rewardgym's own and MiniWoB++ tasks (no such animation), ``True`` for a ``task_dir`` |
+| task_dir | None | a folder with ``task.json`` and its pages (``"grounding"``: any saved site folder) |
+| page | None | ``"grounding"``: a local HTML file, or the start page relative to ``task_dir`` (``index.html``) |
+| max_steps | None | truncate an episode after this many steps (beside the registered time limit) |
+| max_text_len | 64 | ``"gui"``: the longest text a ``type`` action may type |
+| scroll_px | 100.0 | ``"gui"``: pixels of a full-scale scroll in the vector encoding |
+| free_text | False | ``"gui"``: strings and ``GuiAction`` may type any text, not only the vocabulary |
+| frame_rate_limit | None | ``True``: Chromium's 60 frames/s clock (a screenshot waits for its tick); ``False``: frames drawn on demand, faster, but a page animating with ``requestAnimationFrame`` spins a core; ``None``: ``False`` for rewardgym's own and MiniWoB++ tasks (no such animation), ``True`` for a ``task_dir`` or ``page`` |
 | timeout_ms | 5000 | per browser call; past it Chromium is killed and ``TimeoutError`` names task and step |
 
 ## Version History
 * v0: initial release. Later, without a version bump (no change to spaces or rewards of a
   working episode): box corners in any order, page failures end the episode, ready-page resets,
-  the network-namespace sandbox.
+  the network-namespace sandbox; ``action_type="gui"``, ``max_steps`` and ``task="grounding"``
+  (new options: point and box episodes unchanged).
 """
 from __future__ import annotations
 
@@ -78,67 +101,11 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import EzPickle
 
+from . import actions
+from .page_js import after_action_js, reset_js
 from .server import shared_server
 from .session import DEFAULT_EXECUTABLE, PageSession
 from .tasks import resolve
-
-BOXES_JS = """(els) => els.filter(e => e).map(e => { const r = e.getBoundingClientRect();
-  return [r.left / innerWidth, r.top / innerHeight, r.right / innerWidth, r.bottom / innerHeight]; })"""
-ELEMENTS_JS = """() => Array.from(document.querySelectorAll('button, a, input, label, [data-rg-el], .color, .alink'))
-  .map(e => { const r = e.getBoundingClientRect(); return {tag: e.tagName.toLowerCase(),
-    text: (e.textContent || e.value || '').trim().slice(0, 40),
-    box: [r.left / innerWidth, r.top / innerHeight, r.right / innerWidth, r.bottom / innerHeight]}; })
-  .filter(e => e.box[2] > e.box[0] && e.box[3] > e.box[1] && e.box[2] > 0 && e.box[3] > 0 && e.box[0] < 1 && e.box[1] < 1)"""
-
-
-DESCRIBE_JS = """(e) => e && e.tagName ? {tag: e.tagName.toLowerCase(), id: e.id || '',
-  text: (e.textContent || '').trim().slice(0, 40)} : null"""
-
-
-# The first observation of an episode waits for the page to be ready, so that reset(seed=...) is
-# reproducible on a cold browser: web fonts loaded, <img> and CSS background images (jQuery UI's
-# icon sprites) decoded, CSS animations/transitions and jQuery animations finished (these waits
-# together at most 1 s). No animation-frame wait: the screenshot itself waits for a fresh frame
-# (two requestAnimationFrame waits cost about 36 ms a reset and changed no pixel).
-READY_JS = """async () => {
-  const until = performance.now() + 1000;
-  const timeout = (ms) => new Promise(r => setTimeout(r, Math.max(0, ms)));
-  await Promise.race([document.fonts.ready, timeout(until - performance.now())]);
-  const urls = new Set();
-  for (const e of document.querySelectorAll('*')) {
-    const bg = getComputedStyle(e).backgroundImage;
-    if (bg && bg !== 'none') for (const m of bg.matchAll(/url\\(["']?([^"')]+)["']?\\)/g)) urls.add(m[1]);
-  }
-  const images = Array.from(document.images).filter(i => !i.complete);
-  for (const u of urls) { const i = new Image(); i.src = u; images.push(i); }
-  await Promise.race([Promise.all(images.map(i => i.decode().catch(() => 0))), timeout(until - performance.now())]);
-  const finite = document.getAnimations().filter(a => a.effect && isFinite(a.effect.getComputedTiming().endTime));
-  await Promise.race([Promise.all(finite.map(a => a.finished.catch(() => 0))), timeout(until - performance.now())]);
-  while (window.jQuery && jQuery.timers && jQuery.timers.length && performance.now() < until) await timeout(10);
-}"""
-
-
-def _targets_js(task, with_elements: bool) -> str:
-    """The object fields every page call returns: the target boxes (and the element list)."""
-    return (f"boxes: ({BOXES_JS})(({task.targets})()), "
-            f"elements: ({ELEMENTS_JS if with_elements else '() => null'})()")
-
-
-def _reset_js(task, with_elements: bool) -> str:
-    """One page call for reset: seeded setup, wait until the page is ready (``READY_JS``), then
-    the target boxes (and the element list)."""
-    return (f"async (seed) => {{ window.__rgHit = null; const instruction = await ({task.setup})(seed); "
-            f"await ({READY_JS})(); "
-            f"return {{instruction: String(instruction), {_targets_js(task, with_elements)}}}; }}")
-
-
-def _after_click_js(task, with_elements: bool) -> str:
-    """One page call after a click at ``[x, y]``: what it hit (the mousedown target recorded by
-    the page's listener, then cleared; a disabled control gets no mousedown, so then the element
-    at the point), the task state, the target boxes (and the element list)."""
-    return (f"([x, y]) => {{ const hit = ({DESCRIBE_JS})(window.__rgHit || document.elementFromPoint(x, y)); "
-            f"window.__rgHit = null; return {{hit, state: ({task.state})(), {_targets_js(task, with_elements)}}}; }}")
-
 
 class PageFailure(Exception):
     """The page itself ended the episode: it navigated away, closed itself, or its task script threw."""
@@ -151,18 +118,35 @@ class BrowserEnv(gym.Env, EzPickle):
     def __init__(self, task: str = "click-button", action_type: str = "point", obs_type: str = "default",
                  render_mode: str | None = None, viewport: tuple[int, int] = (160, 210),
                  executable_path: str = DEFAULT_EXECUTABLE, task_dir: str | None = None, timeout_ms: float = 5000,
-                 frame_rate_limit: bool | None = None):
+                 frame_rate_limit: bool | None = None, page: str | None = None, max_steps: int | None = None,
+                 max_text_len: int = 64, scroll_px: float = 100.0, free_text: bool = False):
         EzPickle.__init__(self, task=task, action_type=action_type, obs_type=obs_type, render_mode=render_mode,
                           viewport=viewport, executable_path=executable_path, task_dir=task_dir,
-                          timeout_ms=timeout_ms, frame_rate_limit=frame_rate_limit)
-        if action_type not in ("point", "box"):
-            raise ValueError(f"action_type must be 'point' or 'box', got {action_type!r}")
+                          timeout_ms=timeout_ms, frame_rate_limit=frame_rate_limit, page=page, max_steps=max_steps,
+                          max_text_len=max_text_len, scroll_px=scroll_px, free_text=free_text)
+        if action_type not in ("point", "box", "gui"):
+            raise ValueError(f"action_type must be 'point', 'box' or 'gui', got {action_type!r}")
+        if max_steps is not None and (isinstance(max_steps, bool) or int(max_steps) != max_steps or max_steps < 1):
+            raise ValueError(f"max_steps must be None or an integer >= 1, got {max_steps!r}")
+        if isinstance(max_text_len, bool) or int(max_text_len) != max_text_len or max_text_len < 1:
+            raise ValueError(f"max_text_len must be an integer >= 1, got {max_text_len!r}")
+        if not (isinstance(scroll_px, (int, float)) and 0 < scroll_px < float("inf")):
+            raise ValueError(f"scroll_px must be a finite number > 0, got {scroll_px!r}")
+        self.max_steps, self.max_text_len, self.scroll_px = max_steps, int(max_text_len), float(scroll_px)
+        self.free_text, self.vocabulary = bool(free_text), ()
         if obs_type not in ("default", "pixels", "elements"):
             raise ValueError(f"obs_type must be 'default', 'pixels' or 'elements', got {obs_type!r}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.server = shared_server()
-        self.task = resolve(task, task_dir, self.server)
+        if task == "grounding":
+            from .grounding import grounding_task
+
+            self.task = grounding_task(self.server, page, task_dir)
+        elif page is not None:
+            raise ValueError(f"page= is for task='grounding' (got task={task!r}, page={page!r})")
+        else:
+            self.task = resolve(task, task_dir, self.server)
         self.page_url = self.server.origin + self.task.path
         self.action_type, self.obs_type, self.render_mode = action_type, obs_type, render_mode
         self.viewport = (int(viewport[0]), int(viewport[1]))
@@ -171,13 +155,17 @@ class BrowserEnv(gym.Env, EzPickle):
         self.timeout_ms, self._hung = float(timeout_ms), False
         if frame_rate_limit not in (None, True, False):
             raise ValueError(f"frame_rate_limit must be None, True or False, got {frame_rate_limit!r}")
-        self.frame_rate_limit = (task_dir is not None) if frame_rate_limit is None else frame_rate_limit
+        user_page = task_dir is not None or page is not None
+        self.frame_rate_limit = user_page if frame_rate_limit is None else frame_rate_limit
         self.executable_path = executable_path
         self.session = self._new_session()
-        self._reset_js = _reset_js(self.task, obs_type == "elements")
-        self._after_click_js = _after_click_js(self.task, obs_type == "elements")
+        self._reset_js = reset_js(self.task, obs_type == "elements")
+        self._after_action_js = after_action_js(self.task, obs_type == "elements")
         w, h = self.viewport
-        self.action_space = spaces.Box(0.0, 1.0, (2 if action_type == "point" else 4,), np.float32)
+        if action_type == "gui":
+            self.action_space = actions.gui_space()
+        else:
+            self.action_space = spaces.Box(0.0, 1.0, (2 if action_type == "point" else 4,), np.float32)
         shot = spaces.Box(0, 255, (h, w, 3), np.uint8)
         text = spaces.Text(max_length=512, charset=[chr(c) for c in range(32, 127)] + ["\u2019"])
         if obs_type == "pixels":
@@ -287,8 +275,11 @@ class BrowserEnv(gym.Env, EzPickle):
         return obs
 
     def _info(self, page_state: dict) -> dict[str, Any]:
-        return {"target_boxes": self._boxes(page_state["boxes"]), "blocked_requests": self.session.blocked_count,
+        info = {"target_boxes": self._boxes(page_state["boxes"]), "blocked_requests": self.session.blocked_count,
                 "instruction": self._instruction}
+        if self.action_type == "gui":
+            info["vocabulary"] = list(self.vocabulary)
+        return info
 
     def _failed_step(self, reason: str, click: dict):
         """A clean end of the episode the page broke: reward 0, ``terminated``, ``info["failure"]``."""
@@ -328,6 +319,7 @@ class BrowserEnv(gym.Env, EzPickle):
             episode_seed = int(self.np_random.integers(0, 2**31 - 1))
             out = self._call("task setup", lambda: page.evaluate(self._reset_js, episode_seed))
             self._instruction = out["instruction"]
+            self.vocabulary = actions.vocabulary(out.get("vocabulary"), self._instruction)
             info = self._info(out)
             info["success"] = False
             return self._obs(out["elements"]), info
@@ -336,7 +328,7 @@ class BrowserEnv(gym.Env, EzPickle):
             raise RuntimeError(f"browser task {self.task.name!r}: reset failed, {failure}") from failure
 
     def _click_point(self, action) -> tuple[float, float]:
-        """The click of an action. A box's corners may come in any order: the box is
+        """The click of a point or box action. A box's corners may come in any order: the box is
         ``[min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)]``, clicked at its centre."""
         a = np.asarray(action, dtype=np.float64)
         if a.shape != self.action_space.shape:
@@ -347,28 +339,44 @@ class BrowserEnv(gym.Env, EzPickle):
             return (a[0] + a[2]) / 2, (a[1] + a[3]) / 2  # the centre, whatever the corners' order
         return float(a[0]), float(a[1])
 
+    def gui_action(self, action) -> actions.GuiAction:
+        """The :class:`~.actions.GuiAction` that ``step`` runs for ``action`` under ``"gui"``: a
+        vector of the action space (decoded with this episode's vocabulary), or a string, dict or
+        ``GuiAction`` (``parse_action``; its text checked against the vocabulary and ``max_text_len``)."""
+        if isinstance(action, (str, dict, actions.GuiAction)):
+            return actions.check_text(actions.parse_action(action), self.vocabulary, self.max_text_len, self.free_text)
+        return actions.decode(action, self.vocabulary, self.scroll_px)
+
     def step(self, action):
-        fx, fy = self._click_point(action)
+        if self.action_type == "gui":
+            act = self.gui_action(action)
+        else:
+            fx, fy = self._click_point(action)
+            act = actions.GuiAction("click", x=fx, y=fy)
         if self.session is None:
             raise RuntimeError(f"browser task {self.task.name!r}: the env was closed; call reset() to relaunch it")
         if self.session.page is None or not self._loaded:
             raise RuntimeError(f"browser task {self.task.name!r}: call reset() first (the browser was restarted "
                                "or the last episode ended in a page failure)")
         self._steps += 1
-        page, (w, h) = self.session.page, self.viewport
-        x, y = min(fx * w, w - 0.5), min(fy * h, h - 0.5)
-        click = {"x": fx, "y": fy, "tag": None, "id": "", "text": ""}
+        page = self.session.page
+        click = {"x": act.x, "y": act.y, "tag": None, "id": "", "text": ""}
         try:
-            self._call("click", lambda: page.mouse.click(x, y))
-            out = self._call("task state", lambda: page.evaluate(self._after_click_js, [x, y]))
+            at = self._call(act.kind, lambda: actions.execute(page, act, self.viewport))
+            out = self._call("task state", lambda: page.evaluate(self._after_action_js, at))
             url = page.url.split("#", 1)[0]
             if url != self.page_url:  # a navigation the task state call still saw the old page of
                 raise PageFailure(f"task state: the page navigated away to {url[:200]!r}")
             state = out["state"]
             info = self._info(out)
-            info["click"] = {"x": fx, "y": fy, **(out["hit"] or {"tag": None, "id": "", "text": ""})}
+            if at is not None:
+                info["click"] = {"x": act.x, "y": act.y, **(out["hit"] or {"tag": None, "id": "", "text": ""})}
+            if self.action_type == "gui":
+                info["action"] = act
             info["success"] = bool(state["success"])
-            return self._obs(out["elements"]), float(state["reward"]), bool(state["done"]), False, info
+            terminated = bool(state["done"])
+            truncated = not terminated and self.max_steps is not None and self._steps >= self.max_steps
+            return self._obs(out["elements"]), float(state["reward"]), terminated, truncated, info
         except PageFailure as failure:
             return self._failed_step(str(failure), click)
 
