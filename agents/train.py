@@ -13,7 +13,6 @@ A run writes into Hydra's output dir: ``tb/`` (TensorBoard), ``checkpoints/``,
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -53,9 +52,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 
     from .algorithms import algo_kwargs, algo_name, algorithm_class, check_agent, scoring
     from .callbacks import InfoLoggerCallback, ResumableCheckpoint, latest_checkpoint
-    from .env_factory import build_vec_env, env_kwargs, reward_factory
-    from .evaluate import rollout_stats
-    from .monitor_data import load_episodes, plot_learning_curve
+    from .env_factory import build_vec_env, reward_factory
+    from .run_outputs import write_run_outputs
 
     if cfg.get("torch_threads"):
         torch.set_num_threads(int(cfg.torch_threads))
@@ -119,30 +117,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         model.get_vec_normalize_env().save(str(vecnorm_path))
     venv.close()
 
-    n_eval, eval_seed = int(cfg.eval.episodes), int(cfg.seed) + 10_000
-    metrics: dict = {"env": cfg.env.id, "env_kwargs": env_kwargs(cfg.env),
-                     "reward": cfg.reward.get("_target_") or "ground_truth", "seed": int(cfg.seed),
-                     "total_timesteps": int(model.num_timesteps),
-                     "steps_per_second": (model.num_timesteps - start_steps) / max(wall, 1e-9),
-                     "wall_time_s": wall, "cpu_time_s": cpu, "resumed_from_steps": start_steps}
-    if n_eval > 0:
-        video = run_dir / "eval.mp4" if cfg.eval.get("video") else None
-        metrics["eval"] = rollout_stats(model, cfg, n_eval, eval_seed, vecnorm_path, video)
-        metrics["random_policy"] = rollout_stats(None, cfg, n_eval, eval_seed)
-    episodes = load_episodes(run_dir)
-    last = slice(-100, None)
-    metrics["train_last100"] = {
-        "return_mean": float(episodes["r"][last].mean()) if len(episodes["r"]) else None,
-        "success_rate": float(episodes["success"][last].mean()) if len(episodes["r"]) else None,
-        "episodes": int(len(episodes["r"])),
-    }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    baseline = None
-    if "random_policy" in metrics:
-        baseline = {"r": metrics["random_policy"]["return_mean"], "success": metrics["random_policy"]["success_rate"]}
-    title = f"{cfg.env.id} {env_kwargs(cfg.env)} reward={metrics['reward']} seed={cfg.seed}"
-    plot_learning_curve(run_dir, run_dir / "learning_curve.png", title, baseline)
-    return metrics
+    metrics = {"total_timesteps": int(model.num_timesteps),
+               "steps_per_second": (model.num_timesteps - start_steps) / max(wall, 1e-9),
+               "wall_time_s": wall, "cpu_time_s": cpu, "resumed_from_steps": start_steps}
+    return write_run_outputs(cfg, run_dir, metrics, model, vecnorm_path)
 
 
 @hydra.main(config_path="pkg://rewardgym.conf", config_name="config", version_base=None)
