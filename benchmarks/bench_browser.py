@@ -11,14 +11,20 @@ Measures in one run (random clicks, auto-reset when an episode ends):
    observations, ``CLICK_COORDS`` actions) on the same MiniWoB++ task, and the ratio;
 4. peak memory of 4 envs, Chromium processes included: the summed PSS (proportional set
    size: shared pages counted once) of this process and all its descendants, and the summed
-   RSS (over-counts shared pages) for reference.
+   RSS (over-counts shared pages) for reference;
+5. a ``action_type="gui"`` step (a click given as the 9-number vector, and a random vector of
+   the space: any kind) against a bare Playwright ``mouse.click`` + PNG ``screenshot`` loop on
+   the same Chromium page, rounds alternated, step time only (resets not timed); the ratio of
+   the medians (``--only-gui`` runs this part alone).
 
 Usage::
 
     nice -n 10 .venv/bin/python benchmarks/bench_browser.py [--seconds 8] [--n 4] [--task click-button]
+    nice -n 10 .venv/bin/python benchmarks/bench_browser.py --only-gui [--rounds 5]
 
-Timings depend on the load of the machine (printed); targets from the issue: >= 30 steps/s
-for one env, >= 2x the miniwob package's env, < 2 GB for 4 envs.
+Timings depend on the load of the machine (printed); targets from the issues: >= 30 steps/s
+for one env, >= 2x the miniwob package's env, < 2 GB for 4 envs; a gui step >= 0.7 of the bare
+Playwright loop.
 """
 from __future__ import annotations
 
@@ -174,6 +180,51 @@ def bench_miniwob_package(task: str, seconds: float, rng) -> dict:
     return {"task": f"miniwob package {task}-v1", "steps_per_s": round(sps, 1), "resets": resets}
 
 
+def bench_gui_vs_bare(task: str, seconds: float, rounds: int, rng) -> dict:
+    """Steps/s of gui-action steps and of a bare Playwright click + screenshot loop on the same
+    page of the same Chromium; ``rounds`` alternated rounds of ``seconds / rounds`` each."""
+    from rewardgym.envs.browser.actions import GuiAction, encode
+
+    env = gym.make("rewardgym/Browser-v0", task=task, obs_type="pixels", action_type="gui")
+    env.action_space.seed(0)
+    try:
+        env.reset(seed=0)
+        page, (w, h) = env.unwrapped.session.page, env.unwrapped.viewport
+
+        def bare() -> None:
+            page.mouse.click(rng.random() * w, rng.random() * h)
+            page.screenshot(type="png")
+
+        def gui(sample):
+            def one() -> None:
+                _, _, terminated, truncated, _ = env.step(sample())
+                if terminated or truncated:
+                    return env.reset  # run after the clock stops: resets are not timed
+            return one
+
+        loops = {"bare_playwright": bare,
+                 "gui_click": gui(lambda: encode(GuiAction("click", x=rng.random(), y=rng.random()), ())),
+                 "gui_sampled": gui(env.action_space.sample)}
+        rates: dict[str, list[float]] = {k: [] for k in loops}
+        for _ in range(rounds):
+            for name, fn in loops.items():
+                n, spent = 0, 0.0
+                while spent < seconds / rounds:
+                    t0 = time.perf_counter()
+                    after = fn()
+                    spent += time.perf_counter() - t0
+                    n += 1
+                    if after is not None:
+                        after()
+                rates[name].append(n / spent)
+    finally:
+        env.close()
+    med = {k: float(np.median(v)) for k, v in rates.items()}
+    return {"task": task, "rounds": rounds, **{f"{k}_steps_per_s": round(v, 1) for k, v in med.items()},
+            "ratio_gui_click_vs_bare": round(med["gui_click"] / med["bare_playwright"], 2),
+            "ratio_gui_sampled_vs_bare": round(med["gui_sampled"] / med["bare_playwright"], 2)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=8.0, help="timed seconds per measurement")
@@ -181,11 +232,22 @@ def main() -> None:
     p.add_argument("--task", default="click-button", help="own task for the single-env measurement")
     p.add_argument("--miniwob-task", default="click-button")
     p.add_argument("--json", default=None, help="also write the results here")
+    p.add_argument("--only-gui", action="store_true", help="only the gui step vs bare Playwright measurement")
+    p.add_argument("--rounds", type=int, default=5, help="alternated rounds of the gui measurement")
     a = p.parse_args()
     rng = np.random.default_rng(0)
     print(f"load average before: {os.getloadavg()}, cpus: {os.cpu_count()}")
     res: dict = {"network_namespace": shared_server().sandbox is not None}
     print("Chromium in its own network namespace:", res["network_namespace"])
+    res["gui_vs_bare"] = bench_gui_vs_bare(a.task, a.seconds * 2, a.rounds, rng)
+    print("gui step vs bare Playwright click + screenshot", res["gui_vs_bare"])
+    if a.only_gui:
+        res["load_average_after"] = os.getloadavg()
+        print(f"load average after: {res['load_average_after']}")
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(res, f, indent=1)
+        return
     res["one_own"] = bench_one(a.task, a.seconds, rng)
     print("one env, own task     ", res["one_own"])
     res["one_miniwob"] = bench_one(f"miniwob/{a.miniwob_task}", a.seconds, rng)

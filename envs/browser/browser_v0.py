@@ -93,7 +93,6 @@ import io
 import json
 import os
 import signal
-import threading
 from typing import Any
 
 import gymnasium as gym
@@ -106,6 +105,7 @@ from .page_js import after_action_js, reset_js
 from .server import shared_server
 from .session import DEFAULT_EXECUTABLE, PageSession
 from .tasks import resolve
+from .watchdog import Watchdog
 
 class PageFailure(Exception):
     """The page itself ended the episode: it navigated away, closed itself, or its task script threw."""
@@ -153,6 +153,7 @@ class BrowserEnv(gym.Env, EzPickle):
         if not timeout_ms > 0:
             raise ValueError(f"timeout_ms must be > 0, got {timeout_ms!r}")
         self.timeout_ms, self._hung = float(timeout_ms), False
+        self._watchdog = Watchdog(self._kill_hung_browser)
         if frame_rate_limit not in (None, True, False):
             raise ValueError(f"frame_rate_limit must be None, True or False, got {frame_rate_limit!r}")
         user_page = task_dir is not None or page is not None
@@ -203,9 +204,7 @@ class BrowserEnv(gym.Env, EzPickle):
         both naming task and step; ``PageFailure`` when the browser is fine but the page navigated
         away, closed itself or its task script threw."""
         self._hung = False
-        watchdog = threading.Timer(self.timeout_ms / 1000.0, self._kill_hung_browser)
-        watchdog.daemon = True
-        watchdog.start()
+        self._watchdog.arm(self.timeout_ms / 1000.0)
         try:
             return fn()
         except Exception as err:  # playwright's TimeoutError / Error, a crashed or killed browser
@@ -221,7 +220,7 @@ class BrowserEnv(gym.Env, EzPickle):
             self.session.close_page()
             raise RuntimeError(f"{where} failed: {str(err).splitlines()[0]}") from err
         finally:
-            watchdog.cancel()
+            self._watchdog.disarm()
 
     def _page_failure(self, err: Exception) -> str | None:
         """Why the page failed while Chromium itself is fine; ``None`` if Chromium died or crashed."""
@@ -386,6 +385,8 @@ class BrowserEnv(gym.Env, EzPickle):
         return None
 
     def close(self):
+        if getattr(self, "_watchdog", None) is not None:
+            self._watchdog.stop()
         if getattr(self, "session", None) is not None:
             self.session.close()
             self.session = None
