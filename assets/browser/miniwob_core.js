@@ -52,10 +52,32 @@ W.check = function (inputs, want, last) {
   }
   return last === undefined ? W.submit() : last;
 };
+// the nearest ancestor that scrolls (else the page's scrolling element)
+W.scroller = function (e) {
+  for (var p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+    var s = getComputedStyle(p);
+    if (/(auto|scroll)/.test(s.overflowY + s.overflowX) && p.scrollHeight > p.clientHeight + 1) return p;
+  }
+  return document.scrollingElement;
+};
+// an element to act on that lies outside the viewport (or its scrolling box): scroll first,
+// with the wheel over the visible part of the scrolling box, by what brings it to the middle
+W.reveal = function (p) {
+  if (!p || p.kind === 'wait' || p.kind === 'key' || p.at || !p.els[0]) return p;
+  var e = p.els[0], r = e.getBoundingClientRect(), box = W.scroller(e);
+  var v = box === document.scrollingElement ? {top: 0, bottom: innerHeight, left: 0, right: innerWidth} : box.getBoundingClientRect();
+  var top = Math.max(v.top, 0), bottom = Math.min(v.bottom, innerHeight);
+  var cy = (r.top + r.bottom) / 2;
+  if (cy >= top + 2 && cy <= bottom - 2) return p;
+  var left = Math.max(v.left, 0), right = Math.min(v.right, innerWidth);
+  var dy = Math.max(-400, Math.min(400, Math.round(cy - (top + bottom) / 2)));
+  return {kind: 'scroll', els: box === document.scrollingElement ? [] : [box], dy: dy,
+          at: [(left + right) / 2, (Math.max(top, 0) + Math.min(bottom, innerHeight)) / 2]};
+};
 W.plan = function (name) {
   if (WOB_DONE_GLOBAL) return null;
   var f = W.PLANS[name];
-  return f ? f() : null;
+  return f ? W.reveal(f()) : null;
 };
 W.targets = function (name) {
   var p = null;
@@ -69,5 +91,5 @@ W.planJSON = function (name) {
   var box = function (e) { var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   var to = p.to ? (p.to.getBoundingClientRect ? W.center(p.to) : p.to) : null;
   return {kind: p.kind, boxes: p.els.filter(function (e) { return e; }).map(box), text: p.text || null,
-          key: p.key || null, to: to, at: p.at || null, w: innerWidth, h: innerHeight};
+          key: p.key || null, to: to, at: p.at || null, dy: p.dy || 0, w: innerWidth, h: innerHeight};
 };

@@ -76,6 +76,7 @@
   P['click-collapsible-nodelay'] = expandThenSubmit;
   var tabThenClick = function () {
     var link = W.all('#area .alink').filter(function (e) { return W.text(e) === W.quoted()[0]; })[0];
+    if (!link) return W.click(document.getElementsByClassName('ui-tab')[1]);  // -medium: the link was in the emptied tab 2
     var panel = link.closest('[role=tabpanel]');
     return W.click(W.visible(link) ? link : document.querySelector('#area a[href="#' + panel.id + '"]'));
   };
@@ -168,7 +169,7 @@
     return W.click($id('submit'));
   };
   P['stock-market'] = function () {
-    var limit = +W.q().match(/\$([\d.]+)/)[1], price = +W.text($id('stock-price')).slice(1);
+    var limit = +W.q().match(/\$(\d+(?:\.\d+)?)/)[1], price = +W.text($id('stock-price')).slice(1);
     return price <= limit ? W.click($id('buy')) : {kind: 'wait', els: [$id('buy')]};
   };
   P['use-spinner'] = function () {

@@ -4,7 +4,7 @@
 The oracle has privileged access (it reads the page like the target boxes do) but acts only
 through ``env.step``: clicks as ``action_type="point"`` actions, or any kind (click, type,
 key, drag) as :class:`~rewardgym.envs.browser.actions.GuiAction` with ``action_type="gui"``.
-A plan step of kind ``"wait"`` (an animation or the task's own delay) sleeps 50 ms without a
+A plan step of kind ``"wait"`` (an animation or the task's own delay) sleeps 20 ms without a
 step, as a slow agent would.
 
 Example::
@@ -32,6 +32,7 @@ class OracleAction:
     y2: float = 0.0
     text: str = ""
     key: str = ""
+    dy: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ def actions(step: dict[str, Any], max_text_len: int = 64) -> list[OracleAction]:
         x, y = (b[0] + b[2]) / 2 / w, (b[1] + b[3]) / 2 / h
     else:
         x = y = 0.5
+    if step["kind"] == "scroll":
+        return [OracleAction("scroll", x, y, dy=float(step["dy"]))]
     if step["kind"] == "drag":
         return [OracleAction("drag", x, y, step["to"][0] / w, step["to"][1] / h)]
     if step["kind"] == "type":
@@ -78,7 +81,9 @@ def _env_action(env, a: OracleAction):
     if kind == "gui":
         from .actions import GuiAction
 
-        return GuiAction(kind=a.kind, x=a.x, y=a.y, x2=a.x2, y2=a.y2, text=a.text, key=a.key)
+        fields = {"click": ("x", "y"), "dblclick": ("x", "y"), "type": ("text",), "key": ("key",),
+                  "scroll": ("x", "y", "dy"), "drag": ("x", "y", "x2", "y2"), "noop": ()}[a.kind]
+        return GuiAction(kind=a.kind, **{f: getattr(a, f) for f in fields})
     if a.kind != "click":
         raise NotImplementedError(f"the oracle's {a.kind!r} action needs action_type='gui' (env has {kind!r})")
     point = np.array([min(max(a.x, 0.0), 1.0), min(max(a.y, 0.0), 1.0)], dtype=np.float32)
@@ -95,7 +100,7 @@ def run_episode(env, seed: int, max_steps: int = 60, max_seconds: float = 30.0) 
             return OracleResult(False, reward, steps, "no plan for this state")
         todo = actions(step, getattr(env.unwrapped, "max_text_len", 64))
         if not todo:
-            time.sleep(0.05)
+            time.sleep(0.02)
             continue
         for a in todo:
             try:
