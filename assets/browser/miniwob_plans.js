@@ -123,9 +123,7 @@
 
   // --- email and social media: find the item by its sender / user, then its control
   var thread = function (who) { return W.all('.email-thread').filter(function (t) { return W.text(t.querySelector('.email-sender')) === who; })[0]; };
-  P['email-inbox-delete'] = function () { return W.click(thread(W.q().match(/email by (.+?) and/)[1]).querySelector('.trash')); };
-  P['email-inbox-important'] = function () { return W.click(thread(W.q().match(/email by (.+?) and/)[1]).querySelector('.star')); };
-  var CONTROL = {'Reply': '.reply', 'Retweet': '.retweet', 'Like': '.like', 'Share': '.share'};
+    var CONTROL = {'Reply': '.reply', 'Retweet': '.retweet', 'Like': '.like', 'Share': '.share'};
   var posts = function (user) { return W.all('#area .media').filter(function (m) { return W.text(m.querySelector('.username')) === user; }); };
   var control = function (post, label) {
     if (CONTROL[label]) return W.click(post.querySelector(CONTROL[label]));
@@ -237,4 +235,26 @@
     var want = (h < 10 ? '0' : '') + h + ':' + t[2];
     return W.fill([[$id('tt'), (+t[1] < 10 ? '0' : '') + t[1] + t[2] + t[3], function (e) { return e.value === want; }]]);
   };
+
+  // --- email inbox: the fields from the instruction (or core.currentFields in the -nl tasks)
+  var emailFields = function () {
+    var c = core.currentFields;
+    if (c) return c.task ? c : {task: 'forward', by: c.by, to: c.to};  // the -forward-nl tasks give no task field
+    var q = W.q(), by = q.match(/email by (.+?) and/)[1], m;
+    if ((m = q.match(/reply to them with the text "(.*)"\.$/))) return {task: 'reply', by: by, message: m[1]};
+    if ((m = q.match(/forward that email to (.+)\.$/))) return {task: 'forward', by: by, to: m[1]};
+    return {task: /trash/.test(q) ? 'delete' : 'star', by: by};
+  };
+  var email = function () {
+    var f = emailFields(), shown = function (id) { return W.visible($id(id)); };
+    if (f.task === 'delete') return W.click(thread(f.by).querySelector('.trash'));
+    if (f.task === 'star') return W.click(thread(f.by).querySelector('.star'));
+    if (f.task === 'reply' && shown('reply')) return W.fill([[$id('reply-text'), f.message]], W.click($id('send-reply')));
+    if (f.task === 'forward' && shown('forward')) return W.fill([[document.querySelector('#forward .forward-sender'), f.to]], W.click($id('send-forward')));
+    if (shown('email')) return W.click(document.querySelector('#email .email-' + f.task));
+    return W.click(thread(f.by).querySelector('.email-sender'));
+  };
+  P['email-inbox'] = P['email-inbox-delete'] = P['email-inbox-important'] = P['email-inbox-reply'] = email;
+  P['email-inbox-forward'] = P['email-inbox-noscroll'] = P['email-inbox-star-reply'] = email;
+  P['email-inbox-nl-turk'] = P['email-inbox-forward-nl'] = P['email-inbox-forward-nl-turk'] = email;
 })(window.__rgWob);

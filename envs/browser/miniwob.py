@@ -94,8 +94,8 @@ def _init_js() -> str:
 
 @lru_cache(maxsize=1)
 def planned_tasks() -> tuple[str, ...]:
-    """Tasks with a plan (hence target boxes): the ``P['<name>'] =`` lines of the plans file."""
-    keys = set(re.findall(r"^\s*P\['([\w-]+)'\]\s*=", _asset("miniwob_plans.js"), re.M))
+    """Tasks with a plan (hence target boxes): every ``P['<name>'] =`` of the plans file."""
+    keys = set(re.findall(r"P\['([\w-]+)'\]\s*=", _asset("miniwob_plans.js")))
     return tuple(sorted(k for k in keys if k in task_names()))
 
 
