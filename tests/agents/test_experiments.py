@@ -42,3 +42,16 @@ def test_wrappers_need_a_target():
     assert len(extra_wrappers(cfg.wrappers)) == 2 and extra_wrappers([]) == []
     with pytest.raises(ValueError, match=r"wrappers\[0\] needs a _target_"):
         extra_wrappers([{"k": 4}])
+
+
+def test_browser_pixels_sweeps_over_the_reward_group():
+    # the documented multirun: reward=gaussian_env,none,constant with +experiment=browser_pixels
+    from rewardgym.agents.env_factory import reward_factory
+
+    gaussian = _cfg(["+experiment=browser_pixels"]).reward
+    assert (gaussian.w_point, gaussian.w_coverage, gaussian.env_weight) == (1.0, 0.0, 1.0)
+    assert reward_factory(_cfg(["+experiment=browser_pixels", "reward=none"]).reward) is None
+    constant = _cfg(["+experiment=browser_pixels", "reward=constant"])
+    assert set(constant.reward) == {"_target_", "_partial_", "value"}  # no Gaussian keys left over
+    assert callable(reward_factory(constant.reward))
+    assert _cfg(["+experiment=browser_pixels"]).eval.every > 0  # ground-truth curve for steps-to-80%
