@@ -97,7 +97,8 @@ def test_outputs_of_a_run(killed_and_resumed):
 
 @pytest.mark.parametrize("args, needle", [
     (["agent.ray.address=127.0.0.1:1", "agent.ray.connect_timeout_s=2"], "ray.address='127.0.0.1:1' is unreachable"),
-    (["agent.env_runners.gpus_per_runner=4"], "agent.env_runners.gpus_per_runner=4 ask for 8 GPU(s) in all"),
+    pytest.param(["agent.env_runners.gpus_per_runner=4"], "agent.env_runners.gpus_per_runner=4 ask for 8 GPU(s) in all",
+                 marks=pytest.mark.slow),  # starts Ray to count its GPUs; the arithmetic is tested below without Ray
     (["+wrappers=[{_target_:rllib_unpicklable.HoldsALock}]"], "cannot be pickled to a Ray env runner: wrappers[0]"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
@@ -118,6 +119,27 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
     assert len(lines) == 1 and needle in lines[0], out.stderr[-3000:]
     assert "Traceback" not in out.stderr
     assert time.monotonic() - started < 90
+
+
+def test_resources_asked_and_checked():
+    from omegaconf import OmegaConf
+
+    from rewardgym.agents.rllib.cluster import check_resources, parse_address
+    from rewardgym.agents.rllib.train import asked_resources
+
+    agent = OmegaConf.load(Path(__file__).parents[2] / "conf" / "agent" / "rllib_ppo.yaml")
+    agent.learners.gpus_per_learner = 1
+    agent.shared_reward.update({"enabled": True, "actors": 2, "num_gpus": 0.5, "num_cpus": 0})
+    asked = asked_resources(agent)
+    assert asked["CPU"][0] == 2 and asked["GPU"][0] == 2
+    assert "agent.learners.gpus_per_learner=1 (driver)" in asked["GPU"][1]
+    check_resources(asked, {"CPU": 2.0, "GPU": 2.0})
+    with pytest.raises(ValueError, match=r"agent.shared_reward.num_gpus=0.5, agent.learners.gpus_per_learner=1 "
+                                         r"\(driver\) ask for 2 GPU\(s\) in all, but the Ray cluster has 1"):
+        check_resources(asked, {"CPU": 2.0, "GPU": 1.0})
+    assert parse_address("ray://head") == ("head", 10001, True) and parse_address("10.1.2.3:6380")[:2] == ("10.1.2.3", 6380)
+    with pytest.raises(ValueError, match="got 'head:port'"):
+        parse_address("head:port")
 
 
 SHARED_SCRIPT = """
