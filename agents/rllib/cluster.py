@@ -101,7 +101,8 @@ def connect(ray_cfg: DictConfig, runtime_env: dict[str, Any] | None = None) -> d
                   runtime_env=runtime_env, ignore_reinit_error=True)
     if address in (None, "", "local"):
         private_network(ray_cfg.get("private_network", "auto"))
-        ray.init(num_cpus=ray_cfg.get("num_cpus"), num_gpus=ray_cfg.get("num_gpus"), include_dashboard=False, **common)
+        ray.init(address="local", num_cpus=ray_cfg.get("num_cpus"), num_gpus=ray_cfg.get("num_gpus"),
+                 include_dashboard=False, **common)  # "local": a new instance, even where `ray start` runs one
     else:
         address = str(address)
         if address != "auto":
