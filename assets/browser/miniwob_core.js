@@ -25,9 +25,12 @@ W.clickAny = function (els) { return els && els.length ? {kind: 'click', els: el
 W.type = function (e, text, done) {
   if (!e) return null;
   if (done ? done(e) : e.value === text) return null;
-  if (document.activeElement !== e) return {kind: 'click', els: [e]};
-  if (e.value && !(e.__rgTyped === text)) { e.__rgTyped = text; return {kind: 'key', els: [e], key: 'Control+a'}; }
-  e.__rgTyped = text;
+  if (document.activeElement !== e) {  // focus it: a click near its left edge (not on a number input's spinner)
+    var r = e.getBoundingClientRect();
+    return {kind: 'click', els: [e], at: [r.left + Math.min(8, r.width / 4), (r.top + r.bottom) / 2]};
+  }
+  if (e.value && !e.__rgSelected) { W.remember(e, '__rgSelected', true); return {kind: 'key', els: [e], key: 'Control+a'}; }
+  W.remember(e, '__rgSelected', false);
   return {kind: 'type', els: [e], text: text};
 };
 W.key = function (e, key) { return {kind: 'key', els: e ? [e] : [], key: key}; };
@@ -74,6 +77,10 @@ W.reveal = function (p) {
   return {kind: 'scroll', els: box === document.scrollingElement ? [] : [box], dy: dy,
           at: [(left + right) / 2, (Math.max(top, 0) + Math.min(bottom, innerHeight)) / 2]};
 };
+// Plans are read twice a step (the env's target boxes, the oracle's next action): only the
+// oracle's reading (W.acting) may leave a mark that the next plan reads (what it has done).
+W.acting = false;
+W.remember = function (obj, key, value) { if (W.acting) obj[key] = value; };
 W.plan = function (name) {
   if (WOB_DONE_GLOBAL) return null;
   var f = W.PLANS[name];
@@ -86,7 +93,9 @@ W.targets = function (name) {
 };
 // the plan for the Python oracle: element boxes in CSS pixels, drag end as a point
 W.planJSON = function (name) {
-  var p = W.plan(name);
+  var p;
+  W.acting = true;
+  try { p = W.plan(name); } finally { W.acting = false; }
   if (!p) return null;
   var box = function (e) { var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   var to = p.to ? (p.to.getBoundingClientRect ? W.center(p.to) : p.to) : null;

@@ -257,4 +257,77 @@
   P['email-inbox'] = P['email-inbox-delete'] = P['email-inbox-important'] = P['email-inbox-reply'] = email;
   P['email-inbox-forward'] = P['email-inbox-noscroll'] = P['email-inbox-star-reply'] = email;
   P['email-inbox-nl-turk'] = P['email-inbox-forward-nl'] = P['email-inbox-forward-nl-turk'] = email;
+
+  // --- forms: lists, dropdowns, autocomplete, search, several fields
+  var selectOption = function (sel, want) {  // a native <select>: focus it, then type the option's name
+    if (sel.value === want) return null;
+    // a click opens the list's popup: close it with Escape (focus stays), then type the option's name
+    if (document.activeElement !== sel) { W.remember(sel, '__rgOpen', true); return W.click(sel); }
+    if (sel.__rgOpen) { W.remember(sel, '__rgOpen', false); return W.key(sel, 'Escape'); }
+    return {kind: 'type', els: [sel], text: want};
+  };
+  P['choose-list'] = function () {
+    return selectOption($id('options'), W.q().match(/^Select (.+) from the list/)[1]) || W.click(document.querySelector('#area button'));
+  };
+  P['form-sequence-3'] = function () {
+    var want = W.q().match(/^Choose (.+) from the dropdown/)[1], label = W.text(document.querySelector('.selectric .label'));
+    if (label !== want) {
+      var item = W.all('.selectric-items li').filter(function (li) { return W.text(li) === want; })[0];
+      return W.click(W.visible(item) ? item : document.querySelector('.selectric'));
+    }
+    return W.clickAny(W.byText('#area button', W.quoted()[0]));
+  };
+  P['use-autocomplete'] = P['use-autocomplete-nodelay'] = function () {
+    var q = W.quoted(), input = $id('tags'), v = input.value;
+    var fits = function (t) { return t.indexOf(q[0]) === 0 && (q.length < 2 || t.slice(-q[1].length) === q[1]); };
+    if (v && fits(v) && v.length > q[0].length) return W.click($id('subbtn'));
+    var item = W.all('.ui-autocomplete .ui-menu-item-wrapper').filter(function (e) { return W.visible(e) && fits(W.text(e)); })[0];
+    if (item) return W.click(item);
+    if (v === q[0]) return {kind: 'wait', els: [input]};
+    return W.type(input, q[0]);
+  };
+  P['search-engine'] = function () {
+    var term = W.quoted()[0], n = +W.q().match(/the (\d+)\w\w search result/)[1] - 1;
+    var input = $id('search-text'), links = W.all('#page-content a');
+    if (input.value !== term || !links.length) return W.fill([[input, term]], W.click($id('search')));
+    var hit = W.all('#page-content a[data-result="' + n + '"]')[0];
+    return W.click(hit || W.byText('#pagination a', String(Math.floor(n / 3) + 1))[0]);
+  };
+  P['phone-book'] = function () {
+    var m = W.q().match(/^Find (.+) in the contact book and click on their (\w+)/), card = $id('contact');
+    if (W.text(card.querySelector('.name')) === m[1]) return W.click(card.querySelector('a.' + m[2]));
+    return W.click(W.byText('#pagination a', '>')[0]);
+  };
+  var movieForm = function () {
+    var m = W.q().match(/^Search for (\S+) movies directed by (.+) from year (\d+)\.$/), want = {Genre: m[1], Director: m[2], Year: m[3]};
+    var pairs = W.all('#area .ui-entry').map(function (e) { return [e.querySelector('input'), want[W.text(e.querySelector('.ui-label'))]]; });
+    return W.fill(pairs, W.click(document.querySelector('#area .ui-submit, #area button')));
+  };
+  P['multi-layouts'] = P['multi-orderings'] = movieForm;
+  P['form-sequence-2'] = function () {
+    var m = W.q().match(/the (\d)\w\w radio button and enter the number "(\d+)" into the (\d)\w\w textbox/);
+    var radio = W.all('#area input[type=radio]')[+m[1] - 1];
+    return radio.checked ? W.fill([[$id('input-' + m[3]), m[2]]]) : W.click(radio);
+  };
+  P['guess-number'] = function () {  // bisection: the feedback names the last guess
+    var g = W.guess && W.guess.ep === WOB_EPISODE_ID ? W.guess : {ep: WOB_EPISODE_ID, lo: 0, hi: 9, seen: ''};
+    var lower = W.visible($id('lower')), higher = W.visible($id('higher'));
+    var shown = lower ? $id('lower') : higher ? $id('higher') : null, said = shown ? W.text(shown) : '';
+    if (said && said !== g.seen) {
+      var last = +shown.querySelector('span').textContent;
+      g = {ep: g.ep, lo: higher ? Math.max(g.lo, last + 1) : g.lo, hi: lower ? Math.min(g.hi, last - 1) : g.hi, seen: said};
+    }
+    W.remember(W, 'guess', g);
+    var guess = String(Math.floor((g.lo + g.hi) / 2));
+    return W.type($id('tt'), guess) || (said && $id('tt').value === String(+said.match(/-?\d+/)[0]) ? null : W.click($id('subbtn')));
+  };
+  P['terminal'] = function () {
+    var ext = W.q().match(/extension \.(\w+)/), files = currentFiles.filter(function (f) {
+      return ext ? f.slice(-(ext[1].length + 1)) === '.' + ext[1] : f.indexOf('.') === -1;
+    });
+    var cmd = 'rm ' + files[0], typed = W.text($id('active-input')), target = $id('terminal-target');
+    if (typed === cmd) return W.key(target, 'Enter');
+    if (document.activeElement !== target) return W.click($id('terminal'));
+    return typed ? W.key(target, 'Backspace') : {kind: 'type', els: [target], text: cmd};
+  };
 })(window.__rgWob);
