@@ -53,6 +53,20 @@ def test_example_site_episodes_are_seeded_named_and_scored_by_the_box():
         env.close()
 
 
+def test_a_start_page_inside_the_site_folder():
+    env = gym.make("rewardgym/Browser-v0", task="grounding", task_dir=SITE, page="docs.html", viewport=(400, 300))
+    try:
+        instructions = {env.reset(seed=s)[0]["instruction"] for s in range(12)}
+        assert instructions <= {'Click the "Acme Notes" link.', 'Click the "Home" link.', 'Click the "Docs" link.',
+                                'Click the "Keyboard shortcuts" button.', 'Click the "Download the guide" button.',
+                                'Click the "Back to top" link.'}
+        assert len(instructions) >= 3 and env.unwrapped.page_url.endswith("/docs.html")
+        _, info = env.reset(seed=0)
+        assert info["blocked_requests"] == 0  # the site's own stylesheet and image come from the task server
+    finally:
+        env.close()
+
+
 def test_a_single_page_with_an_external_image_is_blocked_and_counted(tmp_path):
     (tmp_path / "page.html").write_text(
         "<!DOCTYPE html><html><body style='margin:0'><img src='http://example.com/logo.png' width=20 height=20>"
