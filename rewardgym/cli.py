@@ -78,6 +78,33 @@ RANGES: dict[str, Range] = {
     "agent.sac.batch_size": POSITIVE_INT,
     "agent.sac.tau": UNIT,
     "agent.sac.gamma": UNIT,
+    "agent.env_runners.num": COUNT,           # agent=rllib_ppo; 0: sample in the driver
+    "agent.env_runners.envs_per_runner": POSITIVE_INT,
+    "agent.env_runners.cpus_per_runner": NON_NEGATIVE,
+    "agent.env_runners.gpus_per_runner": NON_NEGATIVE,
+    "agent.env_runners.sample_timeout_s": POSITIVE,
+    "agent.learners.num": COUNT,              # 0: the learner in the driver
+    "agent.learners.cpus_per_learner": NON_NEGATIVE,
+    "agent.learners.gpus_per_learner": NON_NEGATIVE,
+    "agent.shared_reward.actors": POSITIVE_INT,
+    "agent.shared_reward.num_cpus": NON_NEGATIVE,
+    "agent.shared_reward.num_gpus": NON_NEGATIVE,
+    "agent.shared_reward.max_batch": POSITIVE_INT,
+    "agent.shared_reward.wait_ms": NON_NEGATIVE,
+    "agent.ray.num_cpus": POSITIVE_INT,       # null: all
+    "agent.ray.num_gpus": COUNT,
+    "agent.ray.connect_timeout_s": POSITIVE,
+    "agent.reward_batch_size": POSITIVE_INT,  # null: a whole vector step
+    "agent.ppo.train_batch_size_per_learner": Range(True, 2),
+    "agent.ppo.minibatch_size": Range(True, 2),
+    "agent.ppo.num_epochs": POSITIVE_INT,
+    "agent.ppo.lr": POSITIVE,
+    "agent.ppo.lambda_": UNIT,
+    "agent.ppo.clip_param": POSITIVE,
+    "agent.ppo.vf_clip_param": POSITIVE,
+    "agent.ppo.entropy_coeff": NON_NEGATIVE,
+    "agent.ppo.vf_loss_coeff": NON_NEGATIVE,
+    "agent.ppo.grad_clip": POSITIVE,
     "rollouts.episodes": POSITIVE_INT,        # rewardgym-eval-reward
     "rollouts.n_envs": POSITIVE_INT,
     "rollouts.frames_per_episode": POSITIVE_INT,

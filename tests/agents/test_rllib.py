@@ -142,6 +142,27 @@ def test_resources_asked_and_checked():
         parse_address("head:port")
 
 
+def test_every_numeric_key_of_the_agent_config_has_a_range():
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    from rewardgym.cli import RANGES, range_problem
+
+    with initialize_config_module(config_module="rewardgym.conf", version_base=None):
+        cfg = compose(config_name="config", overrides=["agent=rllib_ppo"])
+
+    def numeric(node, prefix):
+        for key, value in node.items():
+            if OmegaConf.is_dict(value):
+                yield from numeric(value, f"{prefix}{key}.")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                yield f"{prefix}{key}"
+
+    keys = set(numeric(cfg.agent, "agent."))
+    assert keys <= set(RANGES), sorted(keys - set(RANGES))
+    assert range_problem(cfg) is None
+
+
 SHARED_SCRIPT = """
 import json, sys
 import numpy as np
