@@ -83,6 +83,13 @@ def load_run(run_dir: Path):
     if not cfg_path.exists():
         raise FileNotFoundError(f"{run_dir} is not a rewardgym run dir: {cfg_path} is missing")
     cfg = OmegaConf.load(cfg_path)
+    if cfg.agent.get("algo") == "rllib_ppo":  # agents/rllib/: the final RLModule, no VecNormalize
+        from .rllib.policy import RLModulePolicy
+
+        if not (run_dir / "final_module").exists():
+            raise FileNotFoundError(f"no final_module/ in {run_dir} (an RLlib run that did not finish: "
+                                    "resume it with resume=true)")
+        return cfg, RLModulePolicy.load(run_dir / "final_module"), None
     model_path, vecnorm = run_dir / "final_model.zip", run_dir / "vecnormalize.pkl"
     if not model_path.exists():
         found = latest_checkpoint(run_dir / "checkpoints")

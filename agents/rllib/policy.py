@@ -7,15 +7,35 @@ mode (deterministic) or a sample, then Box actions unsquashed from [-1, 1] to th
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+FLAGS = "rewardgym_actions.json"
 
 
 class RLModulePolicy:
     def __init__(self, module: Any, action_space: Any, normalize_actions: bool = True, clip_actions: bool = False):
         self.module, self.action_space = module, action_space
         self.normalize_actions, self.clip_actions = bool(normalize_actions), bool(clip_actions)
+
+    @classmethod
+    def load(cls, folder: Path) -> "RLModulePolicy":
+        """The policy :meth:`save` wrote (no Ray cluster needed)."""
+        from ray.rllib.core.rl_module.rl_module import RLModule
+
+        flags = json.loads((Path(folder) / FLAGS).read_text())
+        module = RLModule.from_checkpoint(str(Path(folder).resolve()))
+        return cls(module, module.action_space, flags["normalize_actions"], flags["clip_actions"])
+
+    def save(self, folder: Path) -> Path:
+        """The RLModule (``RLModule.save_to_path``) and the action flags, loadable by :meth:`load`."""
+        self.module.save_to_path(str(Path(folder).resolve()))
+        (Path(folder) / FLAGS).write_text(json.dumps({"normalize_actions": self.normalize_actions,
+                                                      "clip_actions": self.clip_actions}))
+        return Path(folder)
 
     @classmethod
     def of(cls, algo: Any) -> "RLModulePolicy":

@@ -213,5 +213,6 @@ def _train(cfg: DictConfig, run_dir: Path, spec: EnvSpec, state: dict | None, sh
     if scorer_actors:
         metrics["shared_reward"] = [ray.get(a.stats.remote()) for a in scorer_actors]
     policy = RLModulePolicy.of(algo)
+    policy.save(run_dir / "final_module")  # rewardgym-eval RUN_DIR loads it without Ray
     algo.stop()
     return write_outputs(cfg, run_dir, metrics, policy)

@@ -95,6 +95,15 @@ def test_outputs_of_a_run(killed_and_resumed):
     assert (run_dir / "checkpoints" / state["model"] / "rllib_checkpoint.json").exists()
 
 
+def test_rewardgym_eval_loads_the_final_rllib_policy(killed_and_resumed):
+    from rewardgym.agents.evaluate import main
+
+    run_dir, _, _ = killed_and_resumed
+    assert main([str(run_dir), "--episodes", "3", "--seed", "10000"]) == 0  # no Ray needed
+    stats = json.loads((run_dir / "eval.json").read_text())
+    assert stats == json.loads((run_dir / "metrics.json").read_text())["eval"], "the same policy, episodes and seed"
+
+
 @pytest.mark.parametrize("args, needle", [
     (["agent.ray.address=127.0.0.1:1", "agent.ray.connect_timeout_s=2"], "ray.address='127.0.0.1:1' is unreachable"),
     pytest.param(["agent.env_runners.gpus_per_runner=4"], "agent.env_runners.gpus_per_runner=4 ask for 8 GPU(s) in all",
