@@ -99,6 +99,11 @@ W.planJSON = function (name) {
   if (!p) return null;
   var box = function (e) { var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   var to = p.to ? (p.to.getBoundingClientRect ? W.center(p.to) : p.to) : null;
+  var rects = p.els[0] && !p.at ? p.els[0].getClientRects() : [];
+  if (rects.length > 1) {  // an inline element broken over lines: its box's centre may lie on neither line
+    var r = Array.prototype.reduce.call(rects, function (a, b) { return b.width * b.height > a.width * a.height ? b : a; });
+    p.at = [(r.left + r.right) / 2, (r.top + r.bottom) / 2];
+  }
   return {kind: p.kind, boxes: p.els.filter(function (e) { return e; }).map(box), text: p.text || null,
           key: p.key || null, to: to, at: p.at || null, dy: p.dy || 0, w: innerWidth, h: innerHeight};
 };

@@ -280,7 +280,7 @@
   P['use-autocomplete'] = P['use-autocomplete-nodelay'] = function () {
     var q = W.quoted(), input = $id('tags'), v = input.value;
     var fits = function (t) { return t.indexOf(q[0]) === 0 && (q.length < 2 || t.slice(-q[1].length) === q[1]); };
-    if (v && fits(v) && v.length > q[0].length) return W.click($id('subbtn'));
+    if (v && fits(v)) return W.click($id('subbtn'));
     var item = W.all('.ui-autocomplete .ui-menu-item-wrapper').filter(function (e) { return W.visible(e) && fits(W.text(e)); })[0];
     if (item) return W.click(item);
     if (v === q[0]) return {kind: 'wait', els: [input]};
@@ -298,10 +298,17 @@
     if (W.text(card.querySelector('.name')) === m[1]) return W.click(card.querySelector('a.' + m[2]));
     return W.click(W.byText('#pagination a', '>')[0]);
   };
-  var movieForm = function () {
-    var m = W.q().match(/^Search for (\S+) movies directed by (.+) from year (\d+)\.$/), want = {Genre: m[1], Director: m[2], Year: m[3]};
-    var pairs = W.all('#area .ui-entry').map(function (e) { return [e.querySelector('input'), want[W.text(e.querySelector('.ui-label'))]]; });
-    return W.fill(pairs, W.click(document.querySelector('#area .ui-submit, #area button')));
+  var movieForm = function () {  // each field's label is the nearest text naming genre, director or year
+    var m = W.q().match(/^Search for (\S+) movies directed by (.+) from year (\d+)\.$/), want = {genre: m[1], director: m[2], year: m[3]};
+    var keyOf = function (t) { t = t.toLowerCase(); return ['genre', 'director', 'year'].filter(function (k) { return t.indexOf(k) !== -1; })[0] || (/date|released/.test(t) ? 'year' : undefined); };
+    var labels = W.all('#area *').filter(function (e) { return !e.children.length && W.visible(e) && keyOf(W.text(e)) && W.text(e).length < 30; });
+    var dist = function (a, b) { var p = W.center(a), q = W.center(b); return Math.hypot(p[0] - q[0], p[1] - q[1]); };
+    var pairs = W.all('#area input[type=text]').filter(W.visible).map(function (input) {
+      var k = keyOf(input.placeholder || '') || keyOf(W.text(labels.reduce(function (a, l) { return dist(l, input) < dist(a, input) ? l : a; })));
+      return [input, want[k]];
+    });
+    var submit = W.all('#area *').filter(function (e) { return !e.children.length && W.visible(e) && /^(submit|search|go!?)$/i.test(W.text(e)); })[0];
+    return W.fill(pairs, W.click(submit || document.querySelector('#area button')));
   };
   P['multi-layouts'] = P['multi-orderings'] = movieForm;
   P['form-sequence-2'] = function () {
