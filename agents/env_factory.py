@@ -50,6 +50,20 @@ def reward_factory(reward_cfg: DictConfig | None) -> Callable[[gym.Env], gym.Env
     return factory
 
 
+def reward_name(reward_cfg: DictConfig | None, venv) -> str:
+    """What a run trained on, for ``metrics.json``: ``"ground_truth"`` or the reward's ``_target_``;
+    ``reward=auto`` is resolved by asking ``venv`` whether its envs got a keypoint reward."""
+    target = None if reward_cfg is None else reward_cfg.get("_target_")
+    if target is None:
+        return "ground_truth"
+    if target == "rewardgym.reward_wrappers.keypoint.keypoint_or_ground_truth":
+        from rewardgym.reward_wrappers.keypoint import KeypointReward
+
+        return "rewardgym.reward_wrappers.keypoint.KeypointReward" if all(venv.env_is_wrapped(KeypointReward)) \
+            else "ground_truth"
+    return str(target)
+
+
 def extra_wrappers(wrappers_cfg: Sequence | None) -> list[Callable[[gym.Env], gym.Env]]:
     """The config's ``wrappers`` list (``_target_`` entries, usually with ``_partial_: true``),
     instantiated: each a callable ``env -> env`` applied above the reward wrapper, in order."""

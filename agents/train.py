@@ -2,7 +2,7 @@
 
 Examples::
 
-    rewardgym-train                                   # the default task, ground-truth reward
+    rewardgym-train                                   # the default: manip_reach on the keypoint reward
     rewardgym-train env=humanoid_kneel reward=clip agent.n_envs=8
     rewardgym-train hydra.run.dir=runs/a resume=true  # continue a killed run
     rewardgym-train -m seed=0,1,2 hydra/launcher=joblib   # a sweep, in parallel
@@ -52,7 +52,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 
     from .algorithms import algo_kwargs, algo_name, algorithm_class, check_agent, scoring
     from .callbacks import InfoLoggerCallback, ResumableCheckpoint, latest_checkpoint
-    from .env_factory import build_vec_env, reward_factory
+    from .env_factory import build_vec_env, reward_factory, reward_name
     from .run_outputs import write_run_outputs
 
     if cfg.get("torch_threads"):
@@ -71,6 +71,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         algo, algo_args = algo_name(agent), algo_kwargs(agent)
         factory = reward_factory(cfg.reward)
         venv = build_vec_env(cfg, factory, run_dir, int(cfg.seed))
+        trained_on = reward_name(cfg.reward, venv)
         batched = isinstance(factory, BatchedReward)
         check_agent(agent, venv.action_space, batched)
         Algo = algorithm_class(agent, rollout_scored=batched and scoring(agent)[0] == "rollout")
@@ -120,7 +121,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     metrics = {"total_timesteps": int(model.num_timesteps),
                "steps_per_second": (model.num_timesteps - start_steps) / max(wall, 1e-9),
                "wall_time_s": wall, "cpu_time_s": cpu, "resumed_from_steps": start_steps}
-    return write_run_outputs(cfg, run_dir, metrics, model, vecnorm_path)
+    return write_run_outputs(cfg, run_dir, metrics, model, vecnorm_path, reward=trained_on)
 
 
 @hydra.main(config_path="pkg://rewardgym.conf", config_name="config", version_base=None)
@@ -130,7 +131,10 @@ def _hydra_main(cfg: DictConfig) -> float:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     metrics = run_app("rewardgym-train", lambda: run(cfg, run_dir), debug=bool(cfg.get("debug")))
     ev = metrics.get("eval") or metrics["train_last100"]
-    print(f"[rewardgym] {run_dir}: success_rate={ev.get('success_rate')} return={ev.get('return_mean')} "
+    rnd = metrics.get("random_policy")
+    beside = f" (random policy: {rnd['success_rate']}, {rnd['return_mean']:.4g})" if rnd else ""
+    print(f"[rewardgym] {run_dir}: reward={metrics['reward'].rsplit('.', 1)[-1]} ground-truth "
+          f"success_rate={ev.get('success_rate')} return={ev.get('return_mean'):.4g}{beside} "
           f"steps/s={metrics['steps_per_second']:.0f}")
     return float(ev.get("success_rate") or 0.0)
 

@@ -40,7 +40,8 @@ from .base import RewardWrapper
 from .keypoint_proposers import Proposal
 from .keypoint_views import _names, _env_name, KeypointSpec, triangulate, lift
 
-__all__ = ["KeypointReward", "KeypointSpec", "Proposal", "stage_reward", "triangulate", "lift", "resolve_plan"]
+__all__ = ["KeypointReward", "KeypointSpec", "Proposal", "stage_reward", "triangulate", "lift", "resolve_plan",
+           "keypoint_or_ground_truth"]
 
 def stage_reward(stage: int, n_stages: int, dist: float, scale: float) -> float:
     """``(stage + 1 - min(dist / scale, 1)) / n_stages``; 1 once ``stage == n_stages``."""
@@ -341,3 +342,21 @@ class KeypointReward(RewardWrapper):
         if self.success_override and info.get("success"):
             r = 1.0
         return r, {"keypoint": r, "stage": float(self.stage), "dist": dist, "held": held}
+
+
+def keypoint_or_ground_truth(env, **kwargs):
+    """``reward=auto`` (``rewardgym-train``'s default): :class:`KeypointReward` on an env that has a
+    keypoint plan (``env.unwrapped.keypoint_plan``, every rewardgym/Manipulation-v0 task) or is given
+    one (``waypoints`` and ``tracked``), else ``env`` unchanged: its own ground-truth reward.
+
+    Example:
+        >>> import gymnasium as gym, rewardgym
+        >>> type(keypoint_or_ground_truth(gym.make("rewardgym/Manipulation-v0", task="reach"))).__name__
+        'KeypointReward'
+        >>> type(keypoint_or_ground_truth(gym.make("CartPole-v1"))).__name__
+        'TimeLimit'
+    """
+    has_plan = getattr(env.unwrapped, "keypoint_plan", None) is not None
+    if has_plan or (kwargs.get("waypoints") is not None and kwargs.get("tracked") is not None):
+        return KeypointReward(env, **kwargs)
+    return env

@@ -58,7 +58,7 @@ def test_resume_continues_step_count(finished_run, tmp_path):
 
 @pytest.mark.parametrize("args, needle", [
     (["env=nope"], "unknown env 'nope'. Valid choices: browser, browser_click_button,"),
-    (["reward=magic"], "unknown reward 'magic'. Valid choices: clip, constant, gaussian, keypoint, none"),
+    (["reward=magic"], "unknown reward 'magic'. Valid choices: auto, clip, constant, gaussian,"),
     (["hydra/launcher=nope"], "unknown hydra/launcher 'nope'. Valid choices: basic, joblib, joblib_2cores"),
     (["agent.not_a_key=1"], "unknown key 'agent.not_a_key'. Valid keys under 'agent': algo, bc, demos, n_envs, normalize,"),
     (["-m", "seed=0,x"], "seed must be an integer in [0, 4294967295], got 'x'"),
@@ -89,12 +89,13 @@ def test_custom_wrapper_by_target_and_sweep_summary(tmp_path):
     (tmp_path / "my_rewards.py").write_text(_docs_wrapper_module())
     sweep = tmp_path / "sweep"
     args = ["-m", "seed=0,1", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}",
-            "+reward._target_=my_rewards.AliveBonus", "+reward._partial_=true", "+reward.bonus=0.5"] + FAST
+            "hydra.sweep.subdir=${hydra.job.num}__seed_${seed}",  # every override in the name would pass 255 bytes
+            "reward=none", "+reward._target_=my_rewards.AliveBonus", "+reward._partial_=true", "+reward.bonus=0.5"] + FAST
     out = subprocess.run(TRAIN + args, cwd=tmp_path, capture_output=True, text=True, timeout=300,
                          env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     rows = [line for line in (sweep / "summary.md").read_text().splitlines() if line.startswith("| ") and "__" in line]
-    assert len(rows) == 2 and any("seed=0" in r for r in rows) and any("seed=1" in r for r in rows)
+    assert len(rows) == 2 and any("seed_0" in r for r in rows) and any("seed_1" in r for r in rows)
     metrics = [json.loads(p.read_text()) for p in sweep.glob("*/metrics.json")]
     assert len(metrics) == 2 and all(m["reward"] == "my_rewards.AliveBonus" for m in metrics)
     # Monitor sits below the custom wrapper: logged returns are CartPole's ground truth (1 per
@@ -134,9 +135,10 @@ def test_browser_alias_trains_and_names_its_run_dir(tmp_path):
     tiny = ["agent.total_timesteps=16", "agent.n_envs=1", "agent.ppo.n_steps=16", "agent.ppo.batch_size=16",
             "agent.ppo.n_epochs=1", "eval.episodes=1", "checkpoint_freq=1000"]
     _run(["env=browser_click_red", *tiny], tmp_path)
-    (run,) = (tmp_path / "outputs" / "browser_click_red__none__0").iterdir()
+    (run,) = (tmp_path / "outputs" / "browser_click_red__auto__0").iterdir()
     m = json.loads((run / "metrics.json").read_text())
     assert m["env"] == "rewardgym/Browser-v0" and m["env_kwargs"]["task"] == "click-red"
+    assert m["reward"] == "ground_truth", "reward=auto: the browser has no keypoint plan"
 
 
 def test_nan_action_is_an_error():
@@ -200,7 +202,7 @@ class FailsMidRun(gym.Wrapper):
 
 def test_an_error_during_training_keeps_its_traceback_and_is_not_exit_2(tmp_path):
     (tmp_path / "buggy.py").write_text(BUGGY_WRAPPER)
-    args = ["+reward._target_=buggy.FailsMidRun", "+reward._partial_=true", f"hydra.run.dir={tmp_path / 'run'}"]
+    args = ["reward=none", "+reward._target_=buggy.FailsMidRun", "+reward._partial_=true", f"hydra.run.dir={tmp_path / 'run'}"]
     out = subprocess.run(TRAIN + args + FAST, cwd=tmp_path, capture_output=True, text=True, timeout=300,
                          env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
     assert out.returncode not in (0, 2), out.stderr
