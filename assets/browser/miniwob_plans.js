@@ -337,4 +337,95 @@
     if (document.activeElement !== target) return W.click($id('terminal'));
     return typed ? W.key(target, 'Backspace') : {kind: 'type', els: [target], text: cmd};
   };
+
+  // --- drag, slide, scroll, select text
+  var STEP = {up: [0, -1], down: [0, 1], left: [-1, 0], right: [1, 0]};
+  var dragOnce = function (sel) {  // drag the shape 25 px in the asked direction (once), then submit
+    return function () {
+      var shape = document.querySelector(sel), d = STEP[W.q().match(/Drag the \w+ (\w+)/)[1]];
+      if (shape.__rgDragged) return W.submit();
+      W.remember(shape, '__rgDragged', true);
+      var c = W.center(shape);
+      return W.drag(shape, [c[0] + 25 * d[0], c[1] + 25 * d[1]]);
+    };
+  };
+  P['drag-single-shape'] = dragOnce('#area svg > *');
+  P['drag-circle'] = dragOnce('#area circle');
+  P['drag-box'] = function () {
+    var small = $id('draggableSmall'), large = $id('draggableLarge'), s = small.getBoundingClientRect(), l = large.getBoundingClientRect();
+    if (s.left >= l.left && s.right <= l.right && s.top >= l.top && s.bottom <= l.bottom) return W.submit();
+    return W.drag(small, W.center(large));
+  };
+  var moveItem = function (item, to) {  // drag a sortable item onto the place of item `to`
+    var a = W.center(item), b = to.getBoundingClientRect(), down = b.top > item.getBoundingClientRect().top;
+    return W.drag(item, [a[0], down ? b.bottom - 2 : b.top + 2]);
+  };
+  P['drag-items'] = function () {
+    var m = W.q().match(/^Drag (.+?) (to the top|to the bottom|down by one|up by one|to the (\d)\w\w position)/);
+    var items = W.all('#sortable li'), item = items.filter(function (li) { return W.text(li) === m[1]; })[0], ix = items.indexOf(item);
+    var to = m[3] ? +m[3] - 1 : {'to the top': 0, 'to the bottom': items.length - 1, 'down by one': ix + 1, 'up by one': ix - 1}[m[2]];
+    return moveItem(item, items[to]);
+  };
+  P['drag-sort-numbers'] = function () {
+    var items = W.all('#sortable li'), val = function (li) { return +W.text(li); };
+    for (var i = 0; i < items.length; i++) {
+      var rest = items.slice(i), min = rest.reduce(function (a, li) { return val(li) < val(a) ? li : a; });
+      if (min !== items[i]) return moveItem(min, items[i]);
+    }
+    return W.submit();
+  };
+  var slide = function (handle, output, want) {  // focus the handle, then arrow keys
+    var v = +W.text(output);
+    if (v === want) return null;
+    var track = handle.parentNode, o = jQuery(track).slider('option'), r = track.getBoundingClientRect();
+    if (Math.abs(v - want) > 3) {  // far: click the track where the value lies; near: arrow keys
+      var x = r.left + (want - o.min) / (o.max - o.min) * r.width;
+      return {kind: 'click', els: [track], at: [Math.max(r.left + 1, Math.min(r.right - 1, x)), (r.top + r.bottom) / 2]};
+    }
+    if (document.activeElement !== handle) return W.click(handle);
+    return W.key(handle, v < want ? 'ArrowRight' : 'ArrowLeft');
+  };
+  P['use-slider'] = function () {
+    return slide(document.querySelector('#slider .ui-slider-handle'), $id('val'), +W.q().match(/Select (-?\d+)/)[1]) || W.submit();
+  };
+  P['use-slider-2'] = function () {
+    var want = JSON.parse(W.q().match(/(\[[-\d,]+\])/)[1]);
+    for (var i = 0; i < want.length; i++) {
+      var p = slide(document.querySelector('#slider-' + (i + 1) + ' .ui-slider-handle'), $id('val-' + (i + 1)), want[i]);
+      if (p) return p;
+    }
+    return W.submit();
+  };
+  P['scroll-text-2'] = function () {
+    var t = $id('text-area'), bottom = /bottom/.test(W.q());
+    var at = bottom ? t.scrollTop + t.clientHeight >= t.scrollHeight - 2 : t.scrollTop <= 0;
+    if (at) return W.submit();
+    var c = W.center(t);
+    return {kind: 'scroll', els: [t], at: c, dy: bottom ? 400 : -400};
+  };
+  var highlight = function (el) {  // drag from the text's first character to past its last
+    if (window.getSelection().toString().replace(/\s/g, '') === W.text(el).replace(/\s/g, '')) return W.submit();
+    var range = document.createRange(); range.selectNodeContents(el);
+    var rects = range.getClientRects(), a = rects[0], b = rects[rects.length - 1];
+    return {kind: 'drag', els: [el], at: [a.left + 0.5, (a.top + a.bottom) / 2], to: [Math.min(b.right + 3, innerWidth - 1), (b.top + b.bottom) / 2]};
+  };
+  P['highlight-text'] = function () { return highlight($id('randomText')); };
+  P['highlight-text-2'] = function () {
+    var n = {first: 0, second: 1, third: 2, '1st': 0, '2nd': 1, '3rd': 2}[W.q().match(/in the (\w+) paragraph/)[1]];
+    return highlight(W.all('#area p')[n]);
+  };
+  P['resize-textarea'] = function () {
+    var m = W.q().match(/the (\w+) is (\w+) than/), t = $id('tt');
+    if (t.__rgResized) return W.click($id('submit'));
+    W.remember(t, '__rgResized', true);
+    var r = t.getBoundingClientRect(), d = m[2] === 'larger' ? 20 : -15;
+    var from = [r.right - 3, r.bottom - 3];
+    return {kind: 'drag', els: [t], at: from, to: [from[0] + (m[1] === 'width' ? d : 0), from[1] + (m[1] === 'height' ? d : 0)]};
+  };
+  P['identify-shape'] = function () {
+    var shape = document.querySelector('#area_svg > *'), tag = shape.tagName.toLowerCase(), type;
+    if (tag === 'text') type = /\d/.test(shape.textContent) ? 'digit' : 'letter';
+    else type = {rect: 'rectangle', circle: 'circle', polygon: 'triangle'}[tag];
+    return W.click(document.querySelector('#area-buttons button[data-type="' + type + '"]'));
+  };
 })(window.__rgWob);
