@@ -4,7 +4,8 @@
 The oracle has privileged access (it reads the page like the target boxes do) but acts only
 through ``env.step``: clicks as ``action_type="point"`` actions, or any kind (click, type,
 key, drag) as :class:`~rewardgym.envs.browser.actions.GuiAction` with ``action_type="gui"``.
-A plan step of kind ``"wait"`` (an animation or the task's own delay) sleeps 20 ms without a
+A ``scroll`` of 0 pixels at a point moves the pointer there (menus that open on hover). A plan
+step of kind ``"wait"`` (an animation or the task's own delay) sleeps 20 ms without a
 step, as a slow agent would.
 
 Example::
