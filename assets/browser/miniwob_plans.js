@@ -429,4 +429,19 @@
     else type = {rect: 'rectangle', circle: 'circle', polygon: 'triangle'}[tag];
     return W.click(document.querySelector('#area-buttons button[data-type="' + type + '"]'));
   };
+
+  // --- date picker: open it, step to the month, click the day, submit
+  var MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  var chooseDate = function () {
+    var b = busy(); if (b) return b;
+    var d = W.q().match(/Select (\d\d)\/(\d\d)\/(\d{4})/), input = $id('datepicker');
+    if (input.value === d[0].slice(7)) return W.click($id('subbtn'));
+    var cal = $id('ui-datepicker-div');
+    if (!W.visible(cal)) return W.click(input);
+    var shown = MONTHS.indexOf(W.text(cal.querySelector('.ui-datepicker-month'))) + 12 * +W.text(cal.querySelector('.ui-datepicker-year'));
+    var want = +d[1] - 1 + 12 * +d[3];
+    if (shown !== want) return W.click(cal.querySelector(shown < want ? '.ui-datepicker-next' : '.ui-datepicker-prev'));
+    return W.clickAny(W.all('#ui-datepicker-div td a').filter(function (a) { return +W.text(a) === +d[2]; }));
+  };
+  P['choose-date'] = P['choose-date-easy'] = P['choose-date-medium'] = P['choose-date-nodelay'] = chooseDate;
 })(window.__rgWob);
