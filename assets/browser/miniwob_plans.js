@@ -444,4 +444,23 @@
     return W.clickAny(W.all('#ui-datepicker-div td a').filter(function (a) { return +W.text(a) === +d[2]; }));
   };
   P['choose-date'] = P['choose-date-easy'] = P['choose-date-medium'] = P['choose-date-nodelay'] = chooseDate;
+
+  // --- more forms
+  P['read-table-2'] = function () {
+    var value = function (key) { return W.text(W.all('#tab tr').filter(function (r) { return W.text(r.cells[0]) === key; })[0].cells[1]); };
+    return W.fill(W.all('#form label[data-key]').map(function (l) { return [l.parentNode.querySelector('input'), value(l.getAttribute('data-key'))]; }));
+  };
+  P['login-user-popup'] = function () {
+    if (W.visible($id('popup'))) return W.click($id('popup-cancel'));  // OK on the popup fails the task
+    var t = W.quoted(); return W.fill([[$id('username'), t[0]], [$id('password'), t[1]]]);
+  };
+  P['form-sequence'] = function () {
+    var m = W.q().match(/Select (-?\d+) with the slider, click the (\d)\w\w checkbox/), box = $id('checkbox-' + m[2]);
+    return slide(document.querySelector('#slider .ui-slider-handle'), $id('val'), +m[1]) || (box.checked ? W.submit() : W.click(box));
+  };
+  P['sign-agreement'] = function () {
+    var t = $id('text-area'), name = $id('name'), q = W.quoted();
+    if (name.disabled) return {kind: 'scroll', els: [t], at: W.center(t), dy: 400};  // the form opens at the end of the text
+    return W.fill([[name, q[0]]], W.clickAny(W.byText('#area button', q[1])));
+  };
 })(window.__rgWob);
