@@ -30,6 +30,23 @@ def _check(sweep, seeds):
     return runs
 
 
+def test_launcher_configs_compose():
+    """Both launcher configs are valid choices with the plugin's schema (no job is started)."""
+    from rewardgym.cli import validate_overrides
+
+    for launcher in ("submitit_2cores", "slurm"):
+        assert validate_overrides([f"hydra/launcher={launcher}", "seed=0,1"], "config") is None
+    assert "unknown hydra/launcher 'submitit_nope'" in validate_overrides(["hydra/launcher=submitit_nope"], "config")
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module="rewardgym.conf", version_base=None):
+        local = compose("config", ["hydra/launcher=submitit_2cores"], return_hydra_config=True).hydra.launcher
+        slurm = compose("config", ["hydra/launcher=slurm"], return_hydra_config=True).hydra.launcher
+    assert local._target_.endswith("LocalLauncher") and local.cpus_per_task == 1
+    assert slurm._target_.endswith("SlurmLauncher") and slurm.gpus_per_node == 1 and "partition" in slurm
+
+
+@pytest.mark.slow  # 133 s in a full run at load average 25 on the 2-core machine (the ~60 s rule)
 def test_two_job_sweep_through_submitit_local(tmp_path):
     sweep = _sweep(["env=cartpole", "reward=none", "agent.total_timesteps=256", "agent.n_envs=1", "agent.ppo.n_steps=128",
                     "agent.ppo.batch_size=64", "agent.ppo.n_epochs=1", "eval.episodes=1", "seed=0,1"], tmp_path, 300)
