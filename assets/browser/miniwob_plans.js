@@ -463,4 +463,14 @@
     if (name.disabled) return {kind: 'scroll', els: [t], at: W.center(t), dy: 400};  // the form opens at the end of the text
     return W.fill([[name, q[0]]], W.clickAny(W.byText('#area button', q[1])));
   };
+
+  P['click-pie'] = P['click-pie-nodelay'] = function () {  // open the wheel (its '+' centre), then click the label
+    var want = W.quoted()[0], spreader = $id('wheelnav-divWheel-spreader');
+    var title = W.all('#divWheel text').filter(function (t) { return /title-\d+$/.test(t.id) && t.textContent === want; })[0];
+    var slice = $id(title.id.replace('title', 'slice')), r = slice.getBoundingClientRect();
+    if (W.text($id('wheelnav-divWheel-spreadertitle')) === '+') return W.click(spreader);
+    var size = Math.round(r.width) + 'x' + Math.round(r.height), settled = W.pieSize === size;
+    W.remember(W, 'pieSize', size);
+    return settled ? W.click(title) : {kind: 'wait', els: [title]};
+  };
 })(window.__rgWob);
