@@ -11,7 +11,7 @@ or -1 only; :data:`SUCCESS_THRESHOLDS` lists the exceptions with the reason (the
 
 **Target boxes and plans** come from ``assets/browser/miniwob_core.js`` (generic resolvers:
 text of the instruction's quoted field or field list matched against the page's elements) and
-``miniwob_plans.js`` (tasks that need their own reading of the page). A task's *plan* is its
+:data:`PLAN_FILES` (tasks that need their own reading of the page). A task's *plan* is its
 next step (``{kind, els, text, key, to}``); its ``els`` are the target boxes. Tasks without a
 plan are playable, with no target boxes.
 """
@@ -43,11 +43,35 @@ SUCCESS_THRESHOLDS: dict[str, tuple[float, str]] = {
     "draw-circle": (0.9, "pays a drawing score; success: within 10% of a perfect drawing"),
     "draw-line": (0.9, "pays a drawing score; success: within 10% of a perfect drawing"),
 }
-# tasks that are playable but whose page needs more than the default care; name -> note
+# the per-task plans (assets/browser/), loaded after miniwob_core.js
+PLAN_FILES = ("miniwob_plans.js", "miniwob_plans_forms.js")
+# What a table reader should know of a task: page quirks, and why a task has no plan (yet).
 NOTES: dict[str, str] = {
-    "moving-items": "raw reward is +1/-1 without a success flag of its own",
-    "simon-says": "raw reward is +1/-1 without a success flag of its own",
+    "moving-items": "ends by its own 9.9 s wall-clock timer; raw reward -1 plus the points of the circles hit",
+    "simon-says": "shows a sequence with timers, then ends on the agent's clicks; no plan yet",
+    "chase-circle": "ends by its own timer after the circle's moves (wall clock); no plan (continuous tracking)",
+    "hover-shape": "never ends an episode: the page's score is a TODO (no endEpisode call); only the time limit ends it",
+    "click-dialog": "the dialog is placed with its close button left of the 160-px viewport (x < 0): not clickable here",
+    "click-pie": "the wheel's first item is pre-selected and wheelnav ignores clicks on it: an episode asking for it "
+                 "cannot be won",
+    "click-pie-nodelay": "as click-pie: an episode asking for the pre-selected first item cannot be won",
+    "click-tab-2-medium": "the asked link may have been in the emptied tab 2: then clicking tab 2 is the answer",
+    "click-menu": "submenus open while the pointer rests on their item: the oracle moves it there with a 0-px scroll",
+    "click-checkboxes-soft": "needs word similarity (synonyms) that the page does not hold; no plan",
+    "click-scroll-list": "picking several options of a list box needs Ctrl+click (a key held during a click); no plan",
+    "count-sides": "the shape is drawn on a canvas: its sides are not in the DOM; no plan",
+    "number-checkboxes": "the digit's pattern is an image, not in the DOM; no plan",
+    "draw-circle": "free drawing; no plan",
+    "draw-line": "free drawing; no plan",
+    "hot-cold": "the hot spot is found by probing with feedback; no plan yet",
+    "stock-market": "the price drops to the limit for about 100 ms (wall clock): the oracle polls and clicks then",
+    "button-delay": "the second click must come after the asked delay (wall clock, within 15%)",
+    "terminal": "the oracle reads the file names from the page's file list and types rm <name>",
 }
+for _name in ("bisect-angle", "circle-center", "find-midpoint", "right-angle", "book-flight", "book-flight-nodelay",
+              "click-shape", "count-shape", "daily-calendar", "drag-cube", "drag-items-grid", "drag-shapes",
+              "drag-shapes-2", "order-food", "text-editor", "tic-tac-toe", "use-colorwheel", "use-colorwheel-2"):
+    NOTES.setdefault(_name, "no plan yet")
 
 
 @lru_cache(maxsize=1)
@@ -89,13 +113,17 @@ def _asset(name: str) -> str:
 @lru_cache(maxsize=1)
 def _init_js() -> str:
     """Defines ``window.__rgWob`` (generic resolvers + per-task plans) once after the page loads."""
-    return "() => { " + _asset("miniwob_core.js") + "\n" + _asset("miniwob_plans.js") + " }"
+    return "() => { " + _asset("miniwob_core.js") + "\n" + _plans_js() + " }"
+
+
+def _plans_js() -> str:
+    return "\n".join(_asset(f) for f in PLAN_FILES)
 
 
 @lru_cache(maxsize=1)
 def planned_tasks() -> tuple[str, ...]:
     """Tasks with a plan (hence target boxes): every ``P['<name>'] =`` of the plans file."""
-    keys = set(re.findall(r"P\['([\w-]+)'\]\s*=", _asset("miniwob_plans.js")))
+    keys = set(re.findall(r"P\['([\w-]+)'\]\s*=", _plans_js()))
     return tuple(sorted(k for k in keys if k in task_names()))
 
 
