@@ -231,4 +231,29 @@
     W.remember(W, 'pieSize', size);
     return settled ? W.click(title) : {kind: 'wait', els: [title]};
   };
+
+  // --- shapes on the grid (common/shapes.js): read size, colour and kind off each SVG element
+  var shapeOf = function (e) {
+    var tag = e.tagName.toLowerCase(), box = e.getBBox(), big = Math.max(box.width, box.height) > 15;
+    if (tag === 'text') {
+      big = parseFloat(e.getAttribute('font-size')) > 15;
+      return {el: e, size: big ? 'large' : 'small', color: e.getAttribute('fill'), text: e.textContent,
+              type: /\d/.test(e.textContent) ? 'digit' : 'letter'};
+    }
+    return {el: e, size: big ? 'large' : 'small', color: e.getAttribute('fill'), type: 'shape',
+            text: {rect: 'rectangle', circle: 'circle', polygon: 'triangle'}[tag]};
+  };
+  var SIZES = ['large', 'small'], COLORS = ['red', 'green', 'blue', 'aqua', 'black', 'magenta', 'yellow'];
+  var matching = function (desc) {  // desc: "[size] [colour] item|shape|letter|digit|<its text>"
+    var w = desc.trim().split(/\s+/), size = SIZES.indexOf(w[0]) !== -1 ? w.shift() : '';
+    var color = COLORS.indexOf(w[0]) !== -1 ? w.shift() : '', kind = w.join(' ');
+    return W.all('#area_svg > *').map(shapeOf).filter(function (s) {
+      return (!size || s.size === size) && (!color || s.color === color) && (kind === 'item' || s.type === kind || s.text === kind);
+    });
+  };
+  P['click-shape'] = function () { var hit = matching(W.q().replace(/^Click on an? /, ''))[0]; return hit ? W.click(hit.el) : null; };
+  P['count-shape'] = function () {
+    var desc = W.q().match(/^How many (.+) are there\?$/)[1].replace(/s$/, '');
+    return W.clickAny(W.byText('#count-buttons button', String(matching(desc).length)));
+  };
 })(window.__rgWob);
