@@ -256,4 +256,31 @@
     var desc = W.q().match(/^How many (.+) are there\?$/)[1].replace(/s$/, '');
     return W.clickAny(W.byText('#count-buttons button', String(matching(desc).length)));
   };
+
+  // --- tic-tac-toe: the move with the highest chance to win against the page's opponent, which
+  // plays at random 55% of the time (RANDOM_CHANCE) and otherwise wins or blocks when it can
+  var LINES = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 4, 7], [2, 5, 8], [0, 4, 8], [2, 4, 6]];
+  var wins = function (b, v) { return LINES.some(function (l) { return b[l[0]] === v && b[l[1]] === v && b[l[2]] === v; }); };
+  var free = function (b) { return [0, 1, 2, 3, 4, 5, 6, 7, 8].filter(function (i) { return b[i] === 0; }); };
+  var completes = function (b, v) { return free(b).filter(function (i) { var c = b.slice(); c[i] = v; return wins(c, v); }); };
+  var after = function (b, i, v) { var c = b.slice(); c[i] = v; return c; };
+  var myMove = function (b) {  // [win chance, cell] with X to move
+    var best = [-1, null];
+    free(b).forEach(function (i) {
+      var c = after(b, i, 1), p = wins(c, 1) ? 1 : free(c).length ? theirMove(c) : 0;
+      if (p > best[0]) best = [p, i];
+    });
+    return best;
+  };
+  var theirMove = function (b) {
+    var cells = free(b), mean = function (cs) { return cs.reduce(function (a, i) { var c = after(b, i, -1);
+      return a + (wins(c, -1) || !free(c).length ? 0 : myMove(c)[0]); }, 0) / cs.length; };
+    var smart = completes(b, -1).length ? 0 : completes(b, 1).length ? mean(completes(b, 1)) : mean(cells);
+    return 0.55 * mean(cells) + 0.45 * smart;
+  };
+  P['tic-tac-toe'] = function () {
+    var b = W.all('.ttt-row span').map(function (e) { return e.classList.contains('mark-x') ? 1 : e.classList.contains('mark-o') ? -1 : 0; });
+    var m = myMove(b);
+    return m[1] === null ? null : W.click($id('ttt-' + m[1]));
+  };
 })(window.__rgWob);

@@ -50,8 +50,10 @@ NOTES: dict[str, str] = {
     "moving-items": "ends by its own 9.9 s wall-clock timer; raw reward -1 plus the points of the circles hit",
     "simon-says": "shows a sequence with timers, then ends on the agent's clicks; no plan yet",
     "chase-circle": "ends by its own timer after the circle's moves (wall clock); no plan (continuous tracking)",
-    "hover-shape": "never ends an episode: the page's score is a TODO (no endEpisode call); only the time limit ends it",
-    "click-dialog": "the dialog is placed with its close button left of the 160-px viewport (x < 0): not clickable here",
+    "hover-shape": "never ends an episode: the page's score is a TODO (no endEpisode call); only the time "
+                   "limit ends it",
+    "click-dialog": "the dialog is placed with its close button left of the 160-px viewport (x < 0): not "
+                    "clickable here",
     "click-pie": "the wheel's first item is pre-selected and wheelnav ignores clicks on it: an episode asking for it "
                  "cannot be won",
     "click-pie-nodelay": "as click-pie: an episode asking for the pre-selected first item cannot be won",
@@ -66,11 +68,13 @@ NOTES: dict[str, str] = {
     "hot-cold": "the hot spot is found by probing with feedback; no plan yet",
     "stock-market": "the price drops to the limit for about 100 ms (wall clock): the oracle polls and clicks then",
     "button-delay": "the second click must come after the asked delay (wall clock, within 15%)",
+    "tic-tac-toe": "a game against an opponent that plays at random 55% of the time, else wins or blocks: the "
+                   "oracle's move maximises the chance to win, and some games still end in a draw or a loss",
     "terminal": "the oracle reads the file names from the page's file list and types rm <name>",
 }
 for _name in ("bisect-angle", "circle-center", "find-midpoint", "right-angle", "book-flight", "book-flight-nodelay",
-              "click-shape", "count-shape", "daily-calendar", "drag-cube", "drag-items-grid", "drag-shapes",
-              "drag-shapes-2", "order-food", "text-editor", "tic-tac-toe", "use-colorwheel", "use-colorwheel-2"):
+              "daily-calendar", "drag-cube", "drag-items-grid", "drag-shapes",
+              "drag-shapes-2", "order-food", "text-editor", "use-colorwheel", "use-colorwheel-2"):
     NOTES.setdefault(_name, "no plan yet")
 
 
