@@ -36,6 +36,25 @@ def _state(run_dir: Path):
         return None
 
 
+def _listening_outside(pgid: int) -> list[str]:
+    """Listening sockets, seen from this test's network namespace, owned by the run's processes
+    (its process group: driver, raylet, GCS, runners)."""
+    import shutil
+
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                pids.append(stat.parent.name)
+        except (OSError, ValueError, IndexError):
+            continue
+    assert len(pids) >= 3, "the driver, Ray's processes and the runners"
+    if shutil.which("ss") is None:
+        return []
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines()
+    return [line for line in out if any(f"pid={pid}," in line for pid in pids)]
+
+
 @pytest.fixture(scope="module")
 def killed_and_resumed(tmp_path_factory):
     """A run SIGKILLed (its whole process group: driver, raylet, runners) after its first
@@ -50,9 +69,12 @@ def killed_and_resumed(tmp_path_factory):
             assert proc.poll() is None, f"the run ended before its first checkpoint: {proc.stderr.read().decode()[-2000:]}"
             assert time.monotonic() < deadline, "no checkpoint within 240 s"
             time.sleep(0.5)
+        listening = _listening_outside(proc.pid)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
+    if os.geteuid() == 0:  # private_network=auto makes the namespace where the process may (root)
+        assert listening == [], f"Ray of a local run listens outside its namespace: {listening}"
     killed_at = _state(run_dir)["num_timesteps"]
     out = _train(["agent.total_timesteps=" + str(killed_at + 1024), f"hydra.run.dir={run_dir}", "resume=true"],
                  run_dir.parent)
