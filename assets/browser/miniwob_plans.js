@@ -128,7 +128,7 @@
   var posts = function (user) { return W.all('#area .media').filter(function (m) { return W.text(m.querySelector('.username')) === user; }); };
   var control = function (post, label) {
     if (CONTROL[label]) return W.click(post.querySelector(CONTROL[label]));
-    var item = W.all('li', post).filter(function (li) { return W.text(li) === label; })[0];
+    var item = W.all('li', post).filter(function (li) { var t = W.text(li); return t === label || t.indexOf(label + ' @') === 0; })[0];  // 'Mute @user'
     return W.click(W.visible(item) ? item : post.querySelector('.more'));
   };
   P['social-media'] = function () { return control(posts(W.q().match(/user (@\S+),/)[1])[0], W.quoted()[0]); };

@@ -9,7 +9,9 @@
   var quoted0 = function () { return W.quoted()[0]; };
   P['enter-text'] = typeThenSubmit(byId('tt'), quoted0);
   P['enter-text-dynamic'] = typeThenSubmit(byId('tt'), quoted0);
-  P['enter-text-2'] = typeThenSubmit(byId('tt'), function () { return W.quoted()[0].toUpperCase(); });
+  P['enter-text-2'] = typeThenSubmit(byId('tt'), function () {
+    var t = W.quoted()[0]; return / upper case /.test(W.q()) ? t.toUpperCase() : t.toLowerCase();
+  });
   P['enter-password'] = function () { var t = W.quoted()[0]; return W.fill([[$id('password'), t], [$id('verify'), t]]); };
   P['login-user'] = function () { var t = W.quoted(); return W.fill([[$id('username'), t[0]], [$id('password'), t[1]]]); };
   P['find-word'] = typeThenSubmit(byId('answer-input'), function () {
@@ -176,8 +178,11 @@
     if (v === want) return null;
     var track = handle.parentNode, o = jQuery(track).slider('option'), r = track.getBoundingClientRect();
     if (Math.abs(v - want) > 3) {  // far: click the track where the value lies; near: arrow keys
-      var x = r.left + (want - o.min) / (o.max - o.min) * r.width;
-      return {kind: 'click', els: [track], at: [Math.max(r.left + 1, Math.min(r.right - 1, x)), (r.top + r.bottom) / 2]};
+      var f = (want - o.min) / (o.max - o.min);
+      if (o.orientation === 'vertical') {  // a vertical slider grows upwards
+        return {kind: 'click', els: [track], at: [(r.left + r.right) / 2, Math.max(r.top + 1, Math.min(r.bottom - 1, r.bottom - f * r.height))]};
+      }
+      return {kind: 'click', els: [track], at: [Math.max(r.left + 1, Math.min(r.right - 1, r.left + f * r.width)), (r.top + r.bottom) / 2]};
     }
     if (document.activeElement !== handle) return W.click(handle);
     return W.key(handle, v < want ? 'ArrowRight' : 'ArrowLeft');

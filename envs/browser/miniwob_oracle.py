@@ -6,7 +6,7 @@ through ``env.step``: clicks as ``action_type="point"`` actions, or any kind (cl
 key, drag) as :class:`~rewardgym.envs.browser.actions.GuiAction` with ``action_type="gui"``.
 A ``scroll`` of 0 pixels at a point moves the pointer there (menus that open on hover). A plan
 step of kind ``"wait"`` (an animation or the task's own delay) sleeps 20 ms without a
-step, as a slow agent would.
+step, as a slow agent would; after a scroll it waits 0.3 s (Chromium animates wheel scrolls).
 
 Example::
 
@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+
+# Chromium animates a wheel scroll; positions read right after it may still move
+SCROLL_SETTLE_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ def run_episode(env, seed: int, max_steps: int = 60, max_seconds: float = 30.0) 
                 return OracleResult(False, reward, steps, str(err))
             _, reward, terminated, truncated, info = env.step(action)
             steps += 1
+            if a.kind == "scroll":
+                time.sleep(SCROLL_SETTLE_S)  # Chromium animates wheel scrolls: let the page settle
             if terminated or truncated:
                 return OracleResult(bool(info["success"]), float(reward), steps,
                                     "" if info["success"] else ("time limit" if truncated else "task says failed"))
