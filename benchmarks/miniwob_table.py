@@ -10,7 +10,10 @@ success over N seeds (``envs/browser/miniwob_oracle.py``, through ``action_type=
 
 One Chromium serves every task (a keeper env holds it). Heavy: run it niced::
 
-    nice -n 10 .venv/bin/python benchmarks/miniwob_table.py [--seeds 20] [--tasks a b ...] [--out docs/miniwob.md]
+    nice -n 10 .venv/bin/python benchmarks/miniwob_table.py [--seeds 20] [--out docs/miniwob.md] [--json rows.json]
+
+``--tasks a b --merge rows.json`` re-measures only those tasks and writes the whole table with the
+other rows taken from an earlier run's ``--json`` file.
 """
 from __future__ import annotations
 
@@ -78,14 +81,16 @@ def markdown(rows: list[dict], seeds: int, seconds: float) -> str:
         "# MiniWoB++ tasks in `rewardgym/Browser-v0`",
         "",
         "Every task page of the installed `miniwob` package, as `task=\"miniwob/<name>\"` (catalogue, success",
-        "rule and quirks: `envs/browser/miniwob.py`; target boxes and plans: `assets/browser/miniwob_core.js`",
-        "and `miniwob_plans.js`; oracle: `envs/browser/miniwob_oracle.py`). Made by",
+        "rule and quirks: `envs/browser/miniwob.py`; target boxes and plans: `assets/browser/miniwob_core.js`,",
+        "`miniwob_plans.js` and `miniwob_plans_forms.js`; oracle: `envs/browser/miniwob_oracle.py`). Made by",
         "",
         "```bash",
         COMMAND,
         "```",
         "",
-        f"(this run: {seconds / 60:.0f} minutes on the shared 2-core machine). **{playable}** of {len(rows)} tasks",
+        "(`--tasks a b --merge rows.json` re-measures some tasks and keeps the other rows of an earlier",
+        f"`--json rows.json` run.) Time: {seconds / 60:.0f} minutes on the shared 2-core machine. **{playable}** of "
+        f"{len(rows)} tasks",
         f"playable, **{len(boxed)}** with target boxes, the oracle solves **>= 90%** of {seeds} seeds on "
         f"**{good}** of those.",
         "",
@@ -111,6 +116,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tasks", nargs="*", default=None, help="a subset (default: every task)")
     ap.add_argument("--out", default="docs/miniwob.md")
     ap.add_argument("--json", default=None, help="also write the rows as JSON here")
+    ap.add_argument("--merge", default=None, help="rows of an earlier --json run for the tasks not re-measured")
     a = ap.parse_args(argv)
     names = [miniwob.check_name(n) for n in a.tasks] if a.tasks else list(miniwob.task_names())
     keeper = BrowserEnv(task="miniwob/click-test")  # holds the process's Chromium between tasks
@@ -126,9 +132,15 @@ def main(argv=None) -> int:
     finally:
         keeper.close()
     seconds = time.monotonic() - start
+    if a.merge:
+        earlier = json.loads(Path(a.merge).read_text())
+        seconds += earlier.get("seconds", 0.0)
+        fresh = {r["task"]: r for r in rows}
+        old = {r["task"]: r for r in earlier["rows"]}
+        rows = [fresh.get(n) or old[n] for n in miniwob.task_names() if n in fresh or n in old]
     if a.json:
-        Path(a.json).write_text(json.dumps(rows, indent=1))
-    if a.tasks is None or a.out != "docs/miniwob.md":
+        Path(a.json).write_text(json.dumps({"seeds": a.seeds, "seconds": seconds, "rows": rows}, indent=1))
+    if a.tasks is None or a.merge or a.out != "docs/miniwob.md":
         Path(a.out).write_text(markdown(rows, a.seeds, seconds))
         print(f"wrote {a.out}")
     return 0
