@@ -247,6 +247,7 @@
   P['sign-agreement'] = function () {
     var t = $id('text-area'), name = $id('name'), q = W.quoted();
     if (name.disabled) return {kind: 'scroll', els: [t], at: W.center(t), dy: 400};  // the form opens at the end of the text
+    if (!q.length) return W.click($id('cancel'));  // "Click the cancel button."
     return W.fill([[name, q[0]]], W.clickAny(W.byText('#area button', q[1])));
   };
 
