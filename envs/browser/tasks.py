@@ -38,8 +38,8 @@ class JSTask:
 
 def own_task(name: str) -> JSTask:
     if name not in OWN_TASKS:
-        raise ValueError(f"unknown task {name!r}; own tasks: {OWN_TASKS}; MiniWoB++: "
-                         f"{tuple('miniwob/' + t for t in MINIWOB_TASKS)}")
+        raise ValueError(f"unknown task {name!r}; own tasks: {OWN_TASKS}; MiniWoB++: 'miniwob/<name>' for any "
+                         f"task of the installed miniwob package, e.g. 'miniwob/{MINIWOB_TASKS[0]}'")
     return JSTask(name, "/rg/own.html", f"(seed) => rg.setup({json.dumps(name)}, seed)", "() => rg.targets()",
                   "() => rg.state()")
 
