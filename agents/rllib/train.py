@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from rewardgym.errors import user_input
 
 from ..callbacks import read_state, write_state
-from ..env_factory import env_thunks, extra_wrappers, reward_factory
+from ..env_factory import env_thunks, extra_wrappers, reward_factory, reward_name
 from .envs import GT_LENGTH, GT_RETURN, GT_SUCCESS, EnvSpec, check_picklable
 
 CKPT_PREFIX = "rllib_"
@@ -215,4 +215,22 @@ def _train(cfg: DictConfig, run_dir: Path, spec: EnvSpec, state: dict | None, sh
     policy = RLModulePolicy.of(algo)
     policy.save(run_dir / "final_module")  # rewardgym-eval RUN_DIR loads it without Ray
     algo.stop()
-    return write_outputs(cfg, run_dir, metrics, policy)
+    return write_outputs(cfg, run_dir, metrics, policy, reward=reward_name(cfg.reward, _OneEnv(spec)))
+
+
+class _OneEnv:
+    """What :func:`~rewardgym.agents.env_factory.reward_name` asks of a VecEnv, for one env the
+    creator builds on demand (``reward=auto`` resolves to the keypoint reward or the ground truth)."""
+
+    def __init__(self, spec: EnvSpec):
+        self.spec = spec
+
+    def env_is_wrapped(self, wrapper_class) -> list[bool]:
+        env = self.spec({})
+        try:
+            layer = env
+            while not isinstance(layer, wrapper_class) and hasattr(layer, "env"):
+                layer = layer.env
+            return [isinstance(layer, wrapper_class)]
+        finally:
+            env.close()
