@@ -3,7 +3,8 @@
 Without it, each env runner loads its own copy of the reward model and scores its own envs'
 frames. With ``agent.shared_reward.enabled=true``, ``agent.shared_reward.actors`` actors (e.g.
 one per GPU, ``num_gpus: 1``) each hold one scorer; runner ``k`` sends its frames to actor
-``k % actors``. An actor queues the calls that arrive while it is busy (or within ``wait_ms``)
+``k % actors``, where ``k`` is a number of the runner's process (its pid modulo 997: RLlib hands
+the env creator no runner index). An actor queues the calls that arrive while it is busy (or within ``wait_ms``)
 and scores them in one model call of up to ``max_batch`` inputs, so frames from several
 runners share a batch. What stays in each runner is the :class:`RewardBatcher` (the per-env
 ``hold``/``zero`` fill state), so rewards are the same as local scoring.
