@@ -1,10 +1,12 @@
-"""benchmarks/learn_keypoint.py end to end on a tiny budget (slow: nine short training runs)."""
+"""benchmarks/learn.py and its keypoint front end learn_keypoint.py end to end on tiny budgets (slow)."""
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,12 +23,36 @@ def test_learning_benchmark_end_to_end(tmp_path):
     assert [r["reward"] for r in rows] == ["none", "keypoint", "constant"]
     for r in rows:
         assert 0.0 <= float(r["success_mean"]) <= 1.0 and float(r["random_success"]) == 0.0
-        assert (out / "reach" / r["reward"] / "seed0" / "bc.json").exists(), "every arm starts from the same clone"
+        assert (out / "manip_reach" / "ppo" / r["reward"] / "seed0" / "bc.json").exists(), "every arm starts from the same clone"
     md = (out / "summary.md").read_text()
-    assert "| reach | keypoint |" in md and "learn_keypoint.py --tasks reach" in md
+    assert "| reach | ppo | keypoint |" in md and "learn_keypoint.py --tasks reach" in md
     assert (out / "curve_reach.png").stat().st_size > 5000
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)  # finished cells are not run again
     assert again.returncode == 0 and "[learn_keypoint]" not in again.stdout
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "learn_keypoint.py"), "--tasks", "fly"],
                          capture_output=True, text=True)
-    assert bad.returncode != 0 and "unknown ['fly']; valid: reach, push" in bad.stderr
+    assert bad.returncode != 0 and "unknown task ['fly']; valid: reach, push" in bad.stderr
+
+
+@pytest.mark.slow
+def test_clip_preset_runs_every_arm_and_agent(tmp_path):
+    """benchmarks/learn.py --preset clip: ground truth, both bundled CLIPs and the constant control,
+    under PPO and SAC, one table row and one curve per (env, agent)."""
+    out = tmp_path / "bench"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "learn.py"), "--envs", "humanoid_kneel", "--preset", "clip",
+           "--agents", "ppo,sac", "--seeds", "0", "--steps", "128", "--eval-episodes", "1", "--jobs", "2",
+           "--out", str(out), "--", "env.max_episode_steps=64", "agent.n_envs=1"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = list(csv.DictReader(open(out / "summary.csv")))
+    assert [(r["agent"], r["reward"]) for r in rows] == [
+        (a, r) for a in ("ppo", "sac") for r in ("none", "clip_captions", "clip_graded", "constant")]
+    for agent in ("ppo", "sac"):
+        assert (out / f"curve_humanoid_kneel_{agent}.png").stat().st_size > 5000
+        run_dir = out / "humanoid_kneel" / agent / "clip_captions" / "seed0"
+        overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text())
+        assert "reward.model=rewardgym-clip-captions" in overrides and f"agent={agent}" in overrides
+        assert json.loads((run_dir / "metrics.json").read_text())["reward"].endswith("CLIPReward")
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "learn.py"), "--envs", "cartpole",
+                          "--preset", "clip", "--rewards", "clip_zero"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "unknown reward arm ['clip_zero']; valid: none, clip_captions" in bad.stderr
