@@ -217,6 +217,10 @@ trl_reward = make_trl_reward()
 class GaussianGroundingReward(RewardWrapper):
     """Scores each click (point action) or box action against ``info["target_boxes"]``.
 
+    Under the browser's ``action_type="gui"`` the env reports the action it ran in
+    ``info["action"]`` (a ``GuiAction``): a click or double click is scored as its point; an
+    action that points at nothing (type, key, scroll, drag, no-op) gets no grounding term (0).
+
     The target boxes used for step t are those the env reported with the observation the
     action was chosen on (from ``reset`` or step t-1). The env's own success still ends the
     episode; its reward is kept in ``info["env_reward"]``.
@@ -255,15 +259,23 @@ class GaussianGroundingReward(RewardWrapper):
         return np.asarray(info["target_boxes"], dtype=np.float64).reshape(-1, 4)
 
     def step(self, action):
-        self._action = np.asarray(action, dtype=np.float64)
+        self._action = action  # a string or GuiAction under action_type="gui": read from info["action"]
         return super().step(action)
 
     def reward(self, obs, env_reward, terminated, truncated, info):
         targets = self._targets
         self._targets = self._boxes_of(info) if "target_boxes" in info else targets
-        r = self.score(self._action, targets)
+        pointing = self._pointing(info)
+        r = 0.0 if pointing is None else self.score(pointing, targets)
         bonus = self.success_bonus if info.get("success") else 0.0
         return r + bonus + self.env_weight * env_reward, {"gaussian": r}
+
+    def _pointing(self, info: dict):
+        """The point or box this step pointed at; None for a GUI action that points at nothing."""
+        act = info.get("action")
+        if act is None or not hasattr(act, "kind"):
+            return np.asarray(self._action, dtype=np.float64)
+        return np.array([act.x, act.y]) if act.kind in ("click", "dblclick") else None
 
     def score(self, action: np.ndarray, targets: np.ndarray) -> float:
         """Best grounding reward of one action over the (K,4) targets; 0 when K = 0.

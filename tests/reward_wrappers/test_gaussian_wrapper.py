@@ -105,3 +105,25 @@ def test_box_actions_on_the_real_browser_env():
         assert r < 0.1 and info["env_reward"] == 0.0
     finally:
         env.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian's chromium")
+def test_gui_actions_score_their_click_point_and_nothing_else():
+    """action_type="gui": a click is scored as its point (the 9-number vector is never read as a
+    point or box); typing, keys and scrolls point at nothing and get no grounding term."""
+    pytest.importorskip("playwright")
+    env = GaussianGroundingReward(gym.make("rewardgym/Browser-v0", task="click-button", action_type="gui"))
+    try:
+        _, info = env.reset(seed=0)
+        x1, y1, x2, y2 = np.asarray(info["target_boxes"][0], dtype=float)
+        _, r, *_ = env.step('scroll(0, 10)')
+        assert r == 0.0
+        w = x2 - x1  # one box width from the centre, at mid height: sigma = alpha * w = w / 2, so e^-2
+        x = x2 + 0.5 * w if x2 + 0.5 * w <= 1 else x1 - 0.5 * w
+        _, r, _, _, info = env.step(f"click({x:.5f}, {(y1 + y2) / 2:.5f})")
+        assert info["shaped_gaussian"] == pytest.approx(math.exp(-2.0), abs=2e-3)
+        _, info = env.reset(seed=0)
+        _, r, term, _, info = env.step(f"click({(x1 + x2) / 2:.4f}, {(y1 + y2) / 2:.4f})")
+        assert info["shaped_gaussian"] == pytest.approx(1.0, abs=1e-4) and info["success"] and term
+    finally:
+        env.close()
