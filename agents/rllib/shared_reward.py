@@ -80,13 +80,20 @@ class ScorerService:
             future.set_result((rewards[start:stop], {k: v[start:stop] for k, v in terms.items()}))
             start = stop
 
+    def set_batching(self, max_batch: int, wait_ms: float) -> None:
+        """Changes ``max_batch`` and ``wait_ms`` of a running actor (the next call on)."""
+        if int(max_batch) < 1 or float(wait_ms) < 0:
+            raise ValueError(f"max_batch must be >= 1 and wait_ms >= 0, got {max_batch}, {wait_ms}")
+        self.max_batch, self.wait_s = int(max_batch), float(wait_ms) / 1000.0
+
     def stats(self) -> dict[str, Any]:
         """Batch sizes the scorer saw: count, mean, max, and how many runner calls a batch merged."""
         sizes = np.asarray(self.batch_sizes or [0])
         merged = np.asarray(self.calls_merged or [0])
         return {"scorer_calls": len(self.batch_sizes), "inputs": int(sizes.sum()),
                 "batch_mean": float(sizes.mean()), "batch_max": int(sizes.max()),
-                "batch_p50": float(np.percentile(sizes, 50)), "runner_calls_per_batch_mean": float(merged.mean())}
+                "batch_p50": float(np.percentile(sizes, 50)), "runner_calls_per_batch_mean": float(merged.mean()),
+                "last_batch": int(sizes[-1]), "last_batch_runner_calls": int(merged[-1])}
 
 
 class RemoteScorer:
