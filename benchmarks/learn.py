@@ -136,6 +136,8 @@ def plot_curves(out: Path, results: dict, envs, agents, arms, seeds, steps: int,
                 continue
             fig, ax = plt.subplots(figsize=(5.5, 3.6))
             random_levels = []
+            extra = iter(["tab:orange", "tab:brown", "tab:olive", "tab:cyan", "tab:pink"] * 4)
+            colors = {arm: COLORS.get(arm) or next(extra) for arm in arms}  # line and dot alike
             for arm, ss in cells:
                 if not ss:
                     continue
@@ -144,9 +146,9 @@ def plot_curves(out: Path, results: dict, envs, agents, arms, seeds, steps: int,
                 with np.errstate(all="ignore"):
                     mean = np.nanmean(np.vstack(curves), axis=0)
                 label = "ground truth" if arm == "none" else arm
-                ax.plot(grid, mean, color=COLORS.get(arm), label=f"{label} ({len(ss)} seeds)")
+                ax.plot(grid, mean, color=colors[arm], label=f"{label} ({len(ss)} seeds)")
                 final = np.mean([results[(env, agent, arm, s)]["eval"]["success_rate"] for s in ss])
-                ax.plot([steps], [final], "o", color=COLORS.get(arm), ms=7, mec="black")
+                ax.plot([steps], [final], "o", color=colors[arm], ms=7, mec="black")
             ax.axhline(float(np.mean(random_levels)), color="tab:red", ls="--", label="random policy")
             ax.plot([], [], "o", color="white", mec="black", label="final policy, deterministic eval")
             ax.set(xlabel="env steps", ylabel="ground-truth success", ylim=(-0.02, 1.02), title=f"{env} ({agent})")
