@@ -178,3 +178,26 @@ def test_scored_frames_render_at_the_model_input_size():
     with pytest.raises(ValueError, match="cannot read the input size of CLIP model '/nope' .*reward.frame_size="):
         CLIPReward(goal_prompts=["x"], model="/nope", backend="transformers", frame_size="auto")
     env.close()
+
+
+def test_frame_slices_tessellate_the_scored_frames_only():
+    """frame_slices=16 draws the reward's frames with coarser round geoms on a renderer of their
+    own: close to MuJoCo's 28 (mean pixel difference well under 1 level of 255), and the model's
+    own quality settings, used by the observation and render(), are left as they were."""
+    pytest.importorskip("mujoco")
+    from rewardgym.reward_wrappers.batched import pop_request
+
+    frames = {}
+    for slices in (None, 16):
+        env = CLIPReward(goal_prompts=["x"], frame_size=96, frame_antialias=False, frame_slices=slices)(
+            gym.make("rewardgym/HumanoidPose-v0", task="kneel"))
+        env.reset(seed=0)
+        frames[slices] = pop_request(env.step(np.zeros(17))[-1]).input
+        quality = env.unwrapped.model.vis.quality
+        assert (quality.numslices, quality.numstacks) == (28, 16)
+        env.close()
+    diff = np.abs(frames[None].astype(int) - frames[16].astype(int))
+    assert 0 < diff.mean() < 1.0, diff.mean()
+    for bad in (2, 4.5, True):
+        with pytest.raises(ValueError, match=f"frame_slices must be an integer >= 3 or None, got {bad!r}"):
+            CLIPReward(goal_prompts=["x"], frame_size=96, frame_slices=bad)(gym.make("rewardgym/HumanoidPose-v0"))

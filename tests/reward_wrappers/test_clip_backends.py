@@ -67,7 +67,7 @@ def test_transformers_backend_batched_rewards_equal_an_independent_computation(t
     path, model, tok = tiny_hf_clip
     goal, base = ["a pole upright on top of a cart", "pole upright"], ["a pole and a cart"]
     factory = CLIPReward(goal_prompts=goal, baseline_prompts=base, alpha=0.7,
-                         model=path, backend="transformers", device="cpu")
+                         model=path, backend="transformers", device="cpu", dtype="float32")
     venv = wrap_vec_env(DummyVecEnv([functools.partial(lambda i: factory(Noise(i)), i) for i in range(3)]), factory)
     venv.reset()
     _, rewards, _, infos = venv.step(np.zeros(3, dtype=int))
@@ -115,3 +115,27 @@ def test_bundled_checkpoint_not_installed_is_one_clear_error(tmp_path, monkeypat
     with pytest.raises(FileNotFoundError, match="bundled CLIP model is not installed"):
         clip_models.load_clip(None, None, "open_clip", "cpu", "float32")
     clip_models.load_clip.cache_clear()
+
+
+def test_cpu_bfloat16_is_autocast_over_float32_weights_and_close_to_float32(tiny_hf_clip):
+    """dtype=bfloat16 on a CPU keeps float32 weights and multiplies in bfloat16 (autocast): the
+    embeddings come back float32 and within bfloat16's precision of the float32 ones."""
+    path = tiny_hf_clip[0]
+    full = clip_models.load_clip(path, None, "transformers", "cpu", "float32")
+    half = clip_models.load_clip(path, None, "transformers", "cpu", "bfloat16")
+    assert half.autocast and not full.autocast
+    assert all(p.dtype == torch.float32 for p in half.model.parameters())
+    frames = list(np.random.default_rng(0).integers(0, 256, (6, SIZE, SIZE, 3), dtype=np.uint8))
+    a, b = full.encode_images(frames), half.encode_images(frames)
+    assert b.dtype == torch.float32
+    cos = torch.nn.functional.cosine_similarity(a, b)
+    assert cos.min() > 0.99, cos
+    assert not torch.equal(a, b)  # bfloat16 products really ran
+
+
+def test_auto_dtype_on_cpu_follows_native_bfloat16(monkeypatch):
+    monkeypatch.setenv("REWARDGYM_CPU_BF16", "0")
+    assert clip_models._resolve_device_dtype("cpu", "auto") == ("cpu", torch.float32)
+    monkeypatch.setenv("REWARDGYM_CPU_BF16", "1")
+    expected = torch.bfloat16 if clip_models.cpu_has_native_bfloat16() else torch.float32
+    assert clip_models._resolve_device_dtype("cpu", "auto") == ("cpu", expected)

@@ -28,7 +28,7 @@ def test_reward_config_instantiates(env, reward, cls, batched):
         prompts = cfg.env.get("prompts")
         assert factory.scorer_kwargs["goal_prompts"] == (list(prompts.goal) if prompts else None)
         assert factory.scorer_kwargs["baseline_prompts"] == (list(prompts.baseline) if prompts else None)
-        assert set(factory.wrapper_kwargs) == {"reward_every", "episode_end_only", "frame_size", "frame_antialias"}
+        assert set(factory.wrapper_kwargs) == {"reward_every", "episode_end_only", "frame_size", "frame_antialias", "frame_slices"}
         return
     assert isinstance(factory, functools.partial) and factory.func is cls
     if reward == "keypoint":  # the plan is the env's own: null in the config, read by the wrapper
