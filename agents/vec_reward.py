@@ -65,12 +65,17 @@ class RolloutBatchedReward(VecEnvWrapper):
         self._pending, self._scored = [], []
         return self.venv.reset()
 
+    def step_async(self, actions):
+        self.venv.step_async(actions)
+        # a full chunk is scored while the envs step: with envs in worker processes
+        # (SubprocVecEnv) the model and the envs' physics and rendering run side by side
+        if self.chunk is not None and len(self._pending) >= self.chunk:
+            self._score_pending()
+
     def step_wait(self):
         obs, _, dones, infos = self.venv.step_wait()
         infos = [dict(info) for info in infos]
         self._pending.append([pop_request(info) for info in infos])
-        if self.chunk is not None and len(self._pending) >= self.chunk:
-            self._score_pending()
         return obs, np.zeros(self.num_envs, dtype=np.float32), dones, infos
 
     def _score_pending(self) -> None:

@@ -134,6 +134,8 @@ def model_frames(frames, size: int) -> np.ndarray:
     """
     import torch
 
+    if all(np.shape(f) == (size, size, 3) for f in frames) and len(frames):  # rendered at the model's size
+        return np.ascontiguousarray(np.stack([np.asarray(f) for f in frames]))
     out = [_crop_resize(torch.as_tensor(_positive_strides(f)).permute(2, 0, 1)[None], size) for f in frames]
     return torch.cat(out).permute(0, 2, 3, 1).contiguous().numpy()
 
