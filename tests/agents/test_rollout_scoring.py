@@ -97,3 +97,37 @@ def test_rollout_wrapper_checks_and_flush_order():
         wrap_vec_env(venv, reward, scoring="episode")
     with pytest.raises(ValueError, match="chunk must be an integer >= 1 or None, got 0"):
         wrap_vec_env(DummyVecEnv([lambda: reward(Walk())]), reward, scoring="rollout", chunk=0)
+
+
+def test_a_full_chunk_is_scored_while_the_envs_step():
+    """With envs in worker processes the model scores a chunk between step_async and step_wait,
+    i.e. while the workers step: the scorer is called after the actions are sent and before the
+    results are read."""
+    events = []
+
+    class Recording(DummyVecEnv):
+        def step_async(self, actions):
+            events.append("async")
+            super().step_async(actions)
+
+        def step_wait(self):
+            events.append("wait")
+            return super().step_wait()
+
+    class Logged(Square):
+        def __call__(self, xs):
+            events.append(f"score{len(xs)}")
+            return super().__call__(xs)
+
+    class LoggedReward(BatchedReward):
+        wrapper, scorer = Position, Logged
+
+    reward = LoggedReward()
+    venv = wrap_vec_env(Recording([lambda: reward(Walk())] * 2), reward, scoring="rollout", chunk=2)
+    venv.reset()
+    for _ in range(3):
+        venv.step(np.array([1, 1]))
+    assert events == ["async", "wait", "async", "wait", "async", "score4", "wait"], events
+    rewards, _ = venv.flush()  # the third step's frames, scored at the flush
+    np.testing.assert_allclose(rewards, [[1 / 9] * 2, [4 / 9] * 2, [1.0] * 2], rtol=1e-6)
+    assert events[-1] == "score2"
