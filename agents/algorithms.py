@@ -4,8 +4,9 @@
 what VLM-RM trained its humanoid with; ``conf/agent/sac.yaml``); the algorithm's own keyword
 arguments sit under its name (``agent.ppo.*``, ``agent.sac.*``), passed as they are.
 ``agent.reward_scoring`` says when a batched model reward scores its frames: ``step`` (every
-vector step; any algorithm) or ``rollout`` (the frames of a whole PPO rollout, or of every
-``agent.reward_chunk`` steps, in large batches: :class:`~rewardgym.agents.vec_reward.RolloutScoredPPO`).
+vector step; any algorithm), ``rollout`` (the frames of a whole PPO rollout, or of every
+``agent.reward_chunk`` steps, in large batches: :class:`~rewardgym.agents.vec_reward.RolloutScoredPPO`)
+or ``auto`` (PPO's default: ``rollout`` for PPO without ``agent.normalize.reward``, else ``step``).
 """
 from __future__ import annotations
 
@@ -31,8 +32,13 @@ def algo_kwargs(agent: DictConfig) -> dict[str, Any]:
 
 
 def scoring(agent: DictConfig) -> tuple[str, int | None]:
-    """``(agent.reward_scoring, agent.reward_chunk)``."""
-    return str(agent.get("reward_scoring", "step")), agent.get("reward_chunk")
+    """``(agent.reward_scoring, agent.reward_chunk)``, with ``auto`` resolved: ``rollout`` for PPO
+    (the model scores large batches) unless VecNormalize normalizes rewards, ``step`` otherwise."""
+    mode = str(agent.get("reward_scoring", "step"))
+    if mode == "auto":
+        normalized = bool((agent.get("normalize") or {}).get("reward"))
+        mode = "rollout" if algo_name(agent) == "ppo" and not normalized else "step"
+    return mode, agent.get("reward_chunk")
 
 
 def algorithm_class(agent: DictConfig, rollout_scored: bool = False):

@@ -21,6 +21,7 @@ from rewardgym.envs.classic import TASKS as CLASSIC_TASKS
 from rewardgym.envs.classic import ClassicTask
 from rewardgym.reward_wrappers.batched import as_reward, needs_frames
 
+from .algorithms import scoring
 from .vec_reward import wrap_vec_env
 
 
@@ -151,5 +152,5 @@ def build_vec_env(cfg: DictConfig, factory: Callable | None, run_dir: Path | Non
     thunks = env_thunks(cfg.env, factory, extra_wrappers(cfg.get("wrappers")), seed, n, run_dir)
     venv = DummyVecEnv(thunks) if kind == "dummy" or n == 1 else SubprocVecEnv(thunks, start_method="forkserver")
     venv.seed(seed)
-    return wrap_vec_env(venv, factory, scoring=str(cfg.agent.get("reward_scoring", "step")),
-                        chunk=cfg.agent.get("reward_chunk"))
+    mode, chunk = scoring(cfg.agent)
+    return wrap_vec_env(venv, factory, scoring=mode, chunk=chunk)

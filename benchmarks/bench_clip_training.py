@@ -20,14 +20,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-OLD = ["reward=clip", "reward.frame_antialias=true", "reward.dtype=float32"]  # the defaults before this benchmark's fixes
+OLD = ["reward=clip", "reward.frame_antialias=true", "reward.frame_slices=null", "reward.dtype=float32",
+       "agent.reward_scoring=step"]  # the defaults before this benchmark's fixes
 VARIANTS = {
     "ground truth (reward=none)": ["reward=none"],
     "CLIP, 224 px resized, multisampled, float32": [*OLD, "reward.frame_size=null"],
     "CLIP, 96 px, multisampled, float32": OLD,
-    "CLIP, defaults (96 px, no multisampling, dtype auto)": ["reward=clip"],
+    "CLIP, defaults (96 px, no multisampling, dtype auto), per step": ["reward=clip", "agent.reward_scoring=step"],
     "CLIP, defaults, per rollout": ["reward=clip", "agent.reward_scoring=rollout"],
-    "CLIP, defaults, subproc envs": ["reward=clip", "agent.vec_env=subproc"],
+    "CLIP, defaults, per step, subproc envs": ["reward=clip", "agent.reward_scoring=step", "agent.vec_env=subproc"],
     "CLIP, defaults, per rollout, subproc envs": ["reward=clip", "agent.reward_scoring=rollout", "agent.vec_env=subproc"],
 }
 

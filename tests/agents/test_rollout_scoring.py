@@ -131,3 +131,17 @@ def test_a_full_chunk_is_scored_while_the_envs_step():
     rewards, _ = venv.flush()  # the third step's frames, scored at the flush
     np.testing.assert_allclose(rewards, [[1 / 9] * 2, [4 / 9] * 2, [1.0] * 2], rtol=1e-6)
     assert events[-1] == "score2"
+
+
+@pytest.mark.parametrize("algo, normalize_reward, expected", [
+    ("ppo", False, "rollout"), ("ppo", True, "step"), ("sac", False, "step")])
+def test_auto_scoring_is_rollout_for_ppo_unless_rewards_are_normalized(algo, normalize_reward, expected):
+    from omegaconf import OmegaConf
+
+    from rewardgym.agents.algorithms import scoring
+
+    agent = OmegaConf.create({"algo": algo, algo: {}, "reward_scoring": "auto", "reward_chunk": 8,
+                              "normalize": {"reward": normalize_reward}})
+    assert scoring(agent) == (expected, 8)
+    agent.reward_scoring = "step"
+    assert scoring(agent) == ("step", 8)
