@@ -26,7 +26,9 @@ into ``--out``:
     nice -n 10 .venv/bin/python benchmarks/learn.py --envs cartpole --preset clip --steps 100000
 
 Extra ``rewardgym-train`` overrides for every run go after ``--`` (e.g. ``-- agent.n_envs=8``).
-A finished cell (its ``metrics.json`` exists) is not run again: delete it to redo.
+A finished cell (its ``metrics.json`` exists) is not run again: delete it to redo. ``--collect``
+runs nothing and writes the tables and curves of whichever cells of the grid have finished
+(e.g. after several invocations into one ``--out`` with different arms per env).
 """
 from __future__ import annotations
 
@@ -183,6 +185,13 @@ def parse_arms(preset: str | None, arms: str | None, keep: str | None = None) ->
     return out
 
 
+def collect(out: Path, envs, agents, arms, seeds) -> dict:
+    """The finished cells of the grid under ``out`` (their ``metrics.json``), running nothing."""
+    cells = [(e, a, r, s) for e in envs for a in agents for r in arms for s in seeds]
+    paths = {c: out / c[0] / c[1] / c[2] / f"seed{c[3]}" / "metrics.json" for c in cells}
+    return {c: json.loads(p.read_text()) for c, p in paths.items() if p.exists()}
+
+
 def run_grid(out: Path, envs, agents, arms: dict[str, list[str]], seeds, steps: int, demos: int, eval_episodes: int,
              jobs: int, extra: list[str], tag: str = "learn") -> dict:
     cells = [(e, a, r, s) for e in envs for a in agents for r in arms for s in seeds]
@@ -214,13 +223,20 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", default="outputs/learn")
+    p.add_argument("--collect", action="store_true",
+                   help="run nothing: tables and curves of the cells already finished under --out")
     a = p.parse_args(argv)
     arms = parse_arms(a.preset, a.arms, a.rewards)
     envs, agents = parse_list(a.envs), parse_list(a.agents, AGENTS, "agent")
     seeds = [int(s) for s in parse_list(a.seeds)]
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = run_grid(out, envs, agents, arms, seeds, a.steps, a.demos, a.eval_episodes, a.jobs, extra)
+    if a.collect:
+        results = collect(out, envs, agents, list(arms), seeds)
+        if not results:
+            raise SystemExit(f"learn: no finished cells under {out} for these envs, agents, arms and seeds")
+    else:
+        results = run_grid(out, envs, agents, arms, seeds, a.steps, a.demos, a.eval_episodes, a.jobs, extra)
     rows = summarize(results, envs, agents, list(arms), seeds, a.steps)
     text = write_tables(out, rows, ("python benchmarks/learn.py " + " ".join(raw)).strip())
     plot_curves(out, results, envs, agents, list(arms), seeds, a.steps,

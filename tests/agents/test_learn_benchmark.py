@@ -56,3 +56,28 @@ def test_clip_preset_runs_every_arm_and_agent(tmp_path):
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "learn.py"), "--envs", "cartpole",
                           "--preset", "clip", "--rewards", "clip_zero"], capture_output=True, text=True)
     assert bad.returncode != 0 and "unknown reward arm ['clip_zero']; valid: none, clip_captions" in bad.stderr
+
+
+def test_collect_tabulates_finished_cells_and_runs_nothing(tmp_path):
+    """--collect writes the tables of whichever cells finished (different arms per env allowed)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("learn_bench", ROOT / "benchmarks" / "learn.py")
+    learn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(learn)
+    out = tmp_path / "grid"
+    for env, arm, seed, success in [("humanoid_kneel", "none", 0, 1.0), ("humanoid_kneel", "clip_a0", 0, 0.9),
+                                    ("humanoid_kneel", "clip_a0", 1, 0.7), ("humanoid_lotus", "none", 0, 0.5)]:
+        run = out / env / "ppo" / arm / f"seed{seed}"
+        run.mkdir(parents=True)
+        (run / "metrics.json").write_text(json.dumps({
+            "eval": {"success_rate": success, "return_mean": 10 * success},
+            "random_policy": {"success_rate": 0.0, "return_mean": 1.0}, "wall_time_s": 5.0}))
+    text = learn.main(["--envs", "humanoid_kneel,humanoid_lotus", "--arms", "clip_a0=reward=clip,none=reward=none",
+                       "--seeds", "0,1", "--steps", "1000", "--out", str(out), "--collect"])
+    rows = list(csv.DictReader(open(out / "summary.csv")))
+    assert [(r["env"], r["reward"], r["seeds"]) for r in rows] == [
+        ("humanoid_kneel", "clip_a0", "2"), ("humanoid_kneel", "none", "1"), ("humanoid_lotus", "none", "1")]
+    assert "| humanoid_kneel | ppo | clip_a0 | 80% ± 10% | 0.90 0.70 |" in text
+    with pytest.raises(SystemExit, match="no finished cells"):
+        learn.main(["--envs", "humanoid_stand", "--arms", "none=reward=none", "--out", str(out), "--collect"])
