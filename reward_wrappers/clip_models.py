@@ -64,12 +64,11 @@ class ClipEncoder:
 
         self.model, self.tokenizer, self.kind = model, tokenizer, kind
         self.image_size, self.device, self.dtype = image_size, device, dtype
-        # bfloat16 on a CPU: float32 weights and inputs, matrix products in bfloat16 (autocast),
-        # so norms and softmax keep float32; about 3x faster than float32 where the CPU
-        # multiplies bfloat16 natively (AVX512-BF16 / AMX)
+        # bfloat16 on a CPU: float32 weights (load_clip keeps them, _weights_dtype) and inputs,
+        # matrix products in bfloat16 (autocast), so norms and softmax keep float32; about 3x
+        # faster than float32 where the CPU multiplies bfloat16 natively (AVX512-BF16 / AMX)
         self.autocast = str(device) == "cpu" and dtype == torch.bfloat16
         if self.autocast:
-            self.model = model.float()
             self.dtype = torch.float32
         self.mean = torch.tensor(mean, device=device, dtype=torch.float32).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=device, dtype=torch.float32).view(1, 3, 1, 1)
