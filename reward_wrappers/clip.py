@@ -100,8 +100,6 @@ class CLIPFrames(ModelInputWrapper):
 
     def frame(self) -> np.ndarray:
         if self._sized:
-            if self.frame_slices is None:
-                return self.env.unwrapped.render_frame(self.frame_size, self.frame_size, self.frame_antialias)
             return self.env.unwrapped.render_frame(self.frame_size, self.frame_size, self.frame_antialias,
                                                    self.frame_slices)
         return self.env.render()
