@@ -42,7 +42,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
             raise ValueError(f"rollouts.episodes and rollouts.n_envs must be >= 1, got {ro.episodes}, {ro.n_envs}")
         factory = reward_factory(cfg.reward)
         thunk = make_env(cfg.env, factory, int(cfg.seed), None, "rgb_array")
-        probe = make_env(cfg.env, None, int(cfg.seed), None, None)()
+        probe = thunk()  # the reward wraps one env here: a reward that does not fit the env is bad input
         try:
             names = ro.policies if isinstance(ro.policies, str) else list(ro.policies)
             policies = make_policies(probe, names, [float(x) for x in ro.noise], ro.ppo_run)

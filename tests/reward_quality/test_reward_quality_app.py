@@ -131,10 +131,17 @@ def test_hacking_needs_logs(tmp_path):
         hacking.check(tmp_path / "missing")
 
 
-def test_cli_bad_input_exit_2(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "rewardgym.reward_quality.app", "reward=magic"],
+@pytest.mark.parametrize("args, needle", [
+    (["reward=magic"], "unknown reward 'magic'"),
+    # the reward is built for the env before any rollout: a reward that does not fit it is bad input
+    (["env=cartpole", "reward=keypoint"],
+     "keypoint reward needs waypoints and tracked: CartPole-v1 has no keypoint_plan"),
+])
+def test_cli_bad_input_exit_2(tmp_path, args, needle):
+    out = subprocess.run([sys.executable, "-m", "rewardgym.reward_quality.app", *args, f"hydra.run.dir={tmp_path}/o"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 2 and "unknown reward 'magic'" in out.stderr
+    assert out.returncode == 2 and needle in out.stderr, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr[-2000:]
 
 
 def test_clip_batched_scorer_on_humanoid(tmp_path, monkeypatch):
