@@ -27,8 +27,17 @@ def algo_name(agent: DictConfig) -> str:
 
 
 def algo_kwargs(agent: DictConfig) -> dict[str, Any]:
-    """The algorithm's own keyword arguments (``agent.<algo>``), as a plain dict."""
-    return dict(OmegaConf.to_container(agent[algo_name(agent)], resolve=True))
+    """The algorithm's own keyword arguments (``agent.<algo>``), as a plain dict.
+
+    Entries with a ``_target_`` are instantiated by Hydra, so a config can give classes and
+    objects, e.g. ``policy_kwargs.features_extractor_class: {_target_: hydra.utils.get_class,
+    path: rewardgym.agents.policies.InstructionFiLMExtractor}``."""
+    node = agent[algo_name(agent)]
+    if "_target_" in OmegaConf.to_yaml(node):
+        from hydra.utils import instantiate
+
+        return dict(instantiate(node, _convert_="all"))
+    return dict(OmegaConf.to_container(node, resolve=True))
 
 
 def scoring(agent: DictConfig) -> tuple[str, int | None]:

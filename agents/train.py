@@ -27,8 +27,13 @@ from rewardgym.reward_wrappers.batched import BatchedReward
 
 
 def choose_policy(observation_space, requested: str = "auto") -> str:
-    """MlpPolicy for vectors, CnnPolicy for images, MultiInputPolicy for dicts."""
+    """MlpPolicy for vectors, CnnPolicy for images, MultiInputPolicy for dicts; a dotted
+    ``requested`` (``rewardgym.agents.policies.GroundingPolicy``) is imported as a policy class."""
     if requested != "auto":
+        if "." in requested:
+            from hydra.utils import get_class
+
+            return get_class(requested)
         return requested
     from gymnasium import spaces
     from stable_baselines3.common.preprocessing import is_image_space

@@ -45,6 +45,11 @@ _ENVS: dict[str, tuple[str, dict]] = {
         "rewardgym.envs.browser.browser_v0:BrowserEnv",
         {"max_episode_steps": 10},
     ),
+    # --- GUI grounding from a recorded dataset, no browser (envs/gui/grounding_v0.py) ---
+    "rewardgym/Grounding-v0": (
+        "rewardgym.envs.gui.grounding_v0:GroundingEnv",
+        {},
+    ),
 }
 
 ENV_IDS: tuple[str, ...] = tuple(_ENVS)

@@ -118,6 +118,7 @@ class BrowserEnv(gym.Env, EzPickle):
     def __init__(self, task: str = "click-button", action_type: str = "point", obs_type: str = "default",
                  render_mode: str | None = None, viewport: tuple[int, int] = (160, 210),
                  executable_path: str = DEFAULT_EXECUTABLE, task_dir: str | None = None, timeout_ms: float = 5000,
+from ..gui.contract import instruction_space
                  frame_rate_limit: bool | None = None, page: str | None = None, max_steps: int | None = None,
                  max_text_len: int = 64, scroll_px: float = 100.0, free_text: bool = False):
         EzPickle.__init__(self, task=task, action_type=action_type, obs_type=obs_type, render_mode=render_mode,
@@ -168,7 +169,7 @@ class BrowserEnv(gym.Env, EzPickle):
         else:
             self.action_space = spaces.Box(0.0, 1.0, (2 if action_type == "point" else 4,), np.float32)
         shot = spaces.Box(0, 255, (h, w, 3), np.uint8)
-        text = spaces.Text(max_length=512, charset=[chr(c) for c in range(32, 127)] + ["\u2019"])
+        text = instruction_space()  # the GUI contract's (envs/gui/contract.py), as Grounding-v0's
         if obs_type == "pixels":
             self.observation_space = shot
         else:

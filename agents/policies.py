@@ -1,0 +1,166 @@
+"""Policies for GUI grounding: a screenshot and an instruction in, a point (or box) out.
+
+:class:`InstructionFiLMExtractor` fuses the two: a small convolutional net over the screenshot
+whose feature maps are modulated by the instruction (FiLM: ``h <- (1 + gamma(t)) * h + beta(t)``,
+Perez et al. 2018), with coordinate channels (CoordConv) so it knows where it looks. A 1x1
+convolution scores every cell of the last map; the softmax over cells is a heatmap of where to
+click, and its expectation (a spatial soft-argmax) is the click point ``(x, y)`` in screenshot
+fractions. The features it hands to stable-baselines3 are
+``[x, y, w, h, attended cell features, instruction features]``: ``w, h`` a box size read from
+the attended features (for box actions).
+
+:class:`GroundingPolicy` is stable-baselines3's ``MultiInputActorCriticPolicy`` whose action
+mean starts as a read-out of those first features: ``(x, y)`` for point actions,
+``(x - w/2, y - h/2, x + w/2, y + h/2)`` for box actions (a linear layer, trained from there).
+
+Select them from a config (``conf/experiment/gui_grounding.yaml``)::
+
+    agent:
+      policy: rewardgym.agents.policies.GroundingPolicy
+      ppo:
+        policy_kwargs:
+          features_extractor_class: {_target_: hydra.utils.get_class,
+                                     path: rewardgym.agents.policies.InstructionFiLMExtractor}
+
+The observation is ``Dict(screenshot=(H, W, 3) uint8, instruction=(T,) int ids)``: the env's
+instruction text through :class:`rewardgym.envs.gui.instruction.InstructionTokens`.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.policies import MultiInputActorCriticPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
+
+HEAD = 4  # the first features: x, y, w, h
+
+
+class InstructionFiLMExtractor(BaseFeaturesExtractor):
+    """Screenshot CNN conditioned on the instruction (FiLM) with a spatial soft-argmax; see the module doc.
+
+    Args:
+        observation_space: ``Dict`` with an image (``image_key``) and token ids (``text_key``).
+        channels: channels of the three conv layers (the first two have stride 2: the heatmap has a
+            cell per 4x4 input pixels).
+        embed_dim: instruction embedding size.
+        image_key, text_key: the observation's keys.
+    """
+
+    def __init__(self, observation_space: spaces.Dict, channels: Sequence[int] = (16, 32, 32), embed_dim: int = 64,
+                 image_key: str = "screenshot", text_key: str = "instruction"):
+        for key in (image_key, text_key):
+            if key not in observation_space.spaces:
+                raise ValueError(f"InstructionFiLMExtractor needs observation key {key!r} (the env's obs through "
+                                 f"InstructionTokens); got keys {list(observation_space.spaces)}")
+        if len(channels) != 3 or min(channels) < 1:
+            raise ValueError(f"channels must be 3 positive integers, got {list(channels)}")
+        image, text = observation_space[image_key], observation_space[text_key]
+        c1, c2, c3 = (int(c) for c in channels)
+        super().__init__(observation_space, features_dim=HEAD + c3 + embed_dim)
+        self.image_key, self.text_key = image_key, text_key
+        in_ch, height, width = image.shape  # stable-baselines3 hands images channel-first
+        vocab, max_tokens = int(text.high.max()) + 1, int(text.shape[0])
+        self.embed = nn.Embedding(vocab, embed_dim, padding_idx=0)
+        self.position = nn.Parameter(torch.zeros(max_tokens, embed_dim))
+        self.text_mlp = nn.Sequential(nn.Linear(2 * embed_dim, embed_dim), nn.ReLU())
+        self.conv1 = nn.Conv2d(in_ch + 2, c1, 5, stride=2, padding=2)
+        self.conv2 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
+        self.conv3 = nn.Conv2d(c2, c3, 3, padding=2, dilation=2)
+        self.film2, self.film3 = nn.Linear(embed_dim, 2 * c2), nn.Linear(embed_dim, 2 * c3)
+        self.heat = nn.Conv2d(c3, 1, 1)
+        self.size = nn.Linear(c3, 2)
+        # input coordinates (CoordConv) and the output cells' centres, in screenshot fractions
+        ys, xs = torch.meshgrid((torch.arange(height) + 0.5) / height, (torch.arange(width) + 0.5) / width,
+                                indexing="ij")
+        self.register_buffer("coords", torch.stack([xs, ys])[None], persistent=False)
+        cx, cy = self._centres(width), self._centres(height)
+        self.register_buffer("cell_x", cx.repeat(len(cy)), persistent=False)
+        self.register_buffer("cell_y", cy.repeat_interleave(len(cx)), persistent=False)
+        self.reset_conditioning()
+
+    def _centres(self, size: int) -> torch.Tensor:
+        """Centres of the heatmap's cells along an axis of ``size`` input pixels, as fractions."""
+        pos = torch.arange(size, dtype=torch.float64)  # input pixel centres, in pixels
+        for conv in (self.conv1, self.conv2, self.conv3):
+            k, s, p, d = conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0]
+            n = (len(pos) + 2 * p - d * (k - 1) - 1) // s + 1
+            first = pos[0] - p * (pos[1] - pos[0]) if len(pos) > 1 else pos[0]
+            step = pos[1] - pos[0] if len(pos) > 1 else 1.0
+            pos = first + step * (torch.arange(n, dtype=torch.float64) * s + d * (k - 1) / 2)
+        return ((pos + 0.5) / size).clamp(0.0, 1.0).float()
+
+    def reset_conditioning(self) -> None:
+        """FiLM starts as the identity, the heatmap flat, the box size a fifth of the screen."""
+        for film in (self.film2, self.film3):
+            nn.init.zeros_(film.weight)
+            nn.init.zeros_(film.bias)
+        nn.init.zeros_(self.heat.weight)
+        nn.init.zeros_(self.heat.bias)
+        nn.init.zeros_(self.size.weight)
+        nn.init.constant_(self.size.bias, float(np.log(0.2 / 0.8)))
+
+    def instruction_features(self, ids: torch.Tensor) -> torch.Tensor:
+        ids = ids.long()
+        mask = (ids > 0).float().unsqueeze(-1)
+        e = self.embed(ids) + self.position[: ids.shape[1]]
+        mean = (e * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        peak = (e * mask - 1e4 * (1 - mask)).max(1).values * (mask.sum(1) > 0).float()
+        return self.text_mlp(torch.cat([mean, peak], dim=-1))
+
+    @staticmethod
+    def _film(h: torch.Tensor, film: nn.Linear, t: torch.Tensor) -> torch.Tensor:
+        gamma, beta = film(t).chunk(2, dim=-1)
+        return torch.relu((1 + gamma)[..., None, None] * h + beta[..., None, None])
+
+    def heatmap(self, observations: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(logits over cells (B, N), cell features (B, C, N), instruction features (B, E))``."""
+        image, t = observations[self.image_key], self.instruction_features(observations[self.text_key])
+        x = torch.cat([image, self.coords.expand(image.shape[0], -1, -1, -1)], dim=1)
+        h = torch.relu(self.conv1(x))
+        h = self._film(self.conv2(h), self.film2, t)
+        h = self._film(self.conv3(h), self.film3, t)
+        return self.heat(h).flatten(1), h.flatten(2), t
+
+    def forward(self, observations: dict) -> torch.Tensor:
+        logits, cells, t = self.heatmap(observations)
+        p = torch.softmax(logits, dim=-1)
+        x, y = (p * self.cell_x).sum(-1, keepdim=True), (p * self.cell_y).sum(-1, keepdim=True)
+        attended = torch.einsum("bn,bcn->bc", p, cells)
+        wh = torch.sigmoid(self.size(attended))
+        return torch.cat([x, y, wh, attended, t], dim=-1)
+
+
+class GroundingPolicy(MultiInputActorCriticPolicy):
+    """PPO's actor-critic whose action mean starts as the extractor's click read-out (module doc).
+
+    Use with :class:`InstructionFiLMExtractor` (or any extractor whose first four features are
+    ``x, y, w, h``) and ``net_arch=dict(pi=[], vf=[...])``, so the action layer sees them directly.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("net_arch", dict(pi=[], vf=[64]))
+        kwargs.setdefault("features_extractor_class", InstructionFiLMExtractor)
+        kwargs.setdefault("ortho_init", False)
+        super().__init__(*args, **kwargs)
+
+    def _build(self, lr_schedule) -> None:
+        super()._build(lr_schedule)
+        if self.mlp_extractor.latent_dim_pi != self.features_dim:
+            raise ValueError("GroundingPolicy needs net_arch pi=[] (the action layer reads the click features), got "
+                             f"{self.net_arch}")
+        n = self.action_space.shape[0]
+        if n not in (2, 4):
+            raise ValueError(f"GroundingPolicy needs a point (2) or box (4) action, got shape {self.action_space.shape}")
+        readout = torch.zeros(n, self.features_dim)
+        if n == 2:
+            readout[0, 0] = readout[1, 1] = 1.0
+        else:  # x1, y1, x2, y2 = x -/+ w/2, y -/+ h/2
+            for row, (axis, sign) in enumerate(((0, -1), (1, -1), (0, 1), (1, 1))):
+                readout[row, axis], readout[row, 2 + axis] = 1.0, 0.5 * sign
+        with torch.no_grad():
+            self.action_net.weight.copy_(readout)
+            self.action_net.bias.zero_()
