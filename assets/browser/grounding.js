@@ -1,92 +1,92 @@
 // Grounding episodes on any page (envs/browser/grounding.py runs this once after the page loads).
-// setup(seed) picks a visible interactive element whose (role, accessible name) is unique on the
-// page, and returns 'Click the "<name>" <role>.'; the first click (mousedown) ends the episode,
-// a success when it lands inside that element's box at that moment. Clicks do nothing else here:
-// no link is followed, no form submitted.
+// setup(seed) picks an element a person can see and click, whose accessible (role, name) pair, as
+// Chromium computes them (Element.computedRole / computedName), is unique among the elements seen
+// on the page, and returns 'Click the "<name>" <role>.' (the name as a JSON string literal: a " in
+// it is written \", a \ is written \\). The first click (mousedown) ends the episode, a success
+// when it lands inside that element's box at that moment. Clicks do nothing else here: no link is
+// followed, no form submitted.
 window.__rgGround = (function () {
+  // the computed roles a target may have, and how the instruction says them
   var ROLE_WORDS = {button: 'button', link: 'link', textbox: 'text box', searchbox: 'search box',
     checkbox: 'checkbox', radio: 'radio button', combobox: 'drop-down list', listbox: 'list box',
-    tab: 'tab', menuitem: 'menu item', 'switch': 'switch', slider: 'slider', option: 'option',
-    spinbutton: 'number field', treeitem: 'tree item'};
+    tab: 'tab', menuitem: 'menu item', menuitemcheckbox: 'menu item', menuitemradio: 'menu item',
+    'switch': 'switch', slider: 'slider', option: 'option', spinbutton: 'number field', treeitem: 'tree item'};
+  // where such elements are looked for (the role itself is Chromium's)
   var SELECTOR = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [role], [onclick], ' +
     '[tabindex]:not([tabindex="-1"]), [contenteditable=""], [contenteditable="true"]';
-  var NON_WIDGET_ROLES = {presentation: 1, none: 1, main: 1, navigation: 1, banner: 1, contentinfo: 1, region: 1,
-    group: 1, list: 1, listitem: 1, heading: 1, img: 1, dialog: 1, form: 1, search: 1, toolbar: 1, tablist: 1,
-    menu: 1, menubar: 1, tabpanel: 1, article: 1, complementary: 1, separator: 1, status: 1, alert: 1, table: 1,
-    row: 1, cell: 1, grid: 1, tree: 1, document: 1, application: 1, note: 1, figure: 1, tooltip: 1};
-  var INPUT_ROLES = {button: 'button', submit: 'button', reset: 'button', image: 'button', checkbox: 'checkbox',
-    radio: 'radio', range: 'slider', number: 'spinbutton', search: 'searchbox'};
+  var MIN_SIZE = 3;  // px: smaller boxes are not targets
   var episode = {target: null, clicked: false, success: false};
 
+  function view() { return window.__rgView || [innerWidth, innerHeight]; }
   function clean(t) { return (t || '').replace(/\s+/g, ' ').trim(); }
 
-  function role(e) {
-    var explicit = (e.getAttribute('role') || '').trim().split(/\s+/)[0];
-    if (explicit) return explicit;
-    var tag = e.tagName.toLowerCase(), type = (e.getAttribute('type') || 'text').toLowerCase();
-    if (tag === 'a') return 'link';
-    if (tag === 'select') return e.multiple || e.size > 1 ? 'listbox' : 'combobox';
-    if (tag === 'textarea' || e.isContentEditable) return 'textbox';
-    if (tag === 'input') return INPUT_ROLES[type] || 'textbox';
-    return 'button';  // button, summary, and elements made clickable (onclick, tabindex)
+  // no display:none, visibility:hidden/collapse, opacity:0 or content-visibility:hidden on it or an ancestor
+  function rendered(e) {
+    return e.checkVisibility({opacityProperty: true, visibilityProperty: true, contentVisibilityAuto: true});
   }
 
-  function textOf(node) {  // visible text, with images' alt text
-    if (node.nodeType === Node.TEXT_NODE) return node.textContent;
-    if (node.nodeType !== Node.ELEMENT_NODE) return '';
-    var style = getComputedStyle(node);
-    if (style.display === 'none' || style.visibility === 'hidden') return '';
-    if (node.tagName === 'IMG') return ' ' + (node.getAttribute('alt') || '') + ' ';
-    if (node.tagName === 'SCRIPT' || node.tagName === 'STYLE') return '';
-    var out = '';
-    for (var c = node.firstChild; c; c = c.nextSibling) out += textOf(c);
-    return /^(DIV|P|LI|BR|TD|TH|H[1-6])$/.test(node.tagName) ? ' ' + out + ' ' : out;
-  }
-
-  function name(e) {  // the accessible name, in the usual order of sources
-    var label = clean(e.getAttribute('aria-label'));
-    if (label) return label;
-    var ids = e.getAttribute('aria-labelledby');
-    if (ids) {
-      label = clean(ids.split(/\s+/).map(function (i) {
-        var l = document.getElementById(i); return l ? textOf(l) : ''; }).join(' '));
-      if (label) return label;
+  // r lies wholly inside the padding box of every ancestor that clips it (overflow other than
+  // visible), following the containing blocks (an absolutely placed box escapes a static ancestor)
+  function unclipped(e, r) {
+    var pos = getComputedStyle(e).position;
+    for (var p = e.parentElement; p && p !== document.documentElement; p = p.parentElement) {
+      if (pos === 'fixed') return true;
+      var s = getComputedStyle(p);
+      if (pos === 'absolute' && s.position === 'static' && s.transform === 'none') continue;
+      if (s.overflowX !== 'visible' || s.overflowY !== 'visible') {
+        var b = p.getBoundingClientRect(), bl = b.left + p.clientLeft, bt = b.top + p.clientTop;
+        if (r.left < bl - 0.5 || r.top < bt - 0.5 || r.right > bl + p.clientWidth + 0.5 || r.bottom > bt + p.clientHeight + 0.5) return false;
+      }
+      pos = s.position;
     }
-    var tag = e.tagName.toLowerCase(), type = (e.getAttribute('type') || '').toLowerCase();
-    if (e.labels && e.labels.length) {
-      label = clean(Array.prototype.map.call(e.labels, textOf).join(' '));
-      if (label) return label;
-    }
-    if (tag === 'input' && /^(button|submit|reset)$/.test(type) && clean(e.value)) return clean(e.value);
-    if (tag === 'input' && type === 'image' && clean(e.getAttribute('alt'))) return clean(e.getAttribute('alt'));
-    if (!/^(input|textarea|select)$/.test(tag)) {
-      label = clean(textOf(e));
-      if (/[\p{L}\p{N}]/u.test(label)) return label;  // a lone icon glyph names nothing: title, placeholder
-    }
-    return clean(e.getAttribute('title')) || clean(e.getAttribute('placeholder'));
+    return true;
   }
 
-  function visible(e) {  // wholly inside the viewport, not hidden, not covered at its centre
-    var r = e.getBoundingClientRect();
-    if (r.width < 3 || r.height < 3 || r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight) return false;
-    var style = getComputedStyle(e);
-    if (style.visibility !== 'visible' || Number(style.opacity) === 0 || e.disabled) return false;
-    var top = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
-    return !!top && (top === e || e.contains(top) || (e.labels && Array.prototype.indexOf.call(e.labels, top) >= 0));
+  // is e (or what belongs to it: a descendant, its label) the top element at (x, y)?
+  function owns(e, x, y) {
+    var top = document.elementFromPoint(x, y);
+    return !!top && (top === e || e.contains(top) || (!!e.labels && Array.prototype.indexOf.call(e.labels, top) >= 0));
   }
 
-  function candidates() {  // [{el, role, name}] with a (role, name) pair unique on the page, DOM order
-    var all = [], count = {};
+  // how much of e a person sees: 'clear' (rendered, wholly in the view, not clipped, on top at all
+  // 9 points of a grid at 20%, 50% and 80% of its width and height: rounded corners are not
+  // covers), 'seen' (rendered and on top at some point of that grid) or '' (nothing)
+  function sight(e) {
+    var r = e.getBoundingClientRect(), v = view();
+    if (r.width < 1 || r.height < 1 || r.right <= 0 || r.bottom <= 0 || r.left >= v[0] || r.top >= v[1]) return '';
+    if (!rendered(e)) return '';
+    var inside = r.left >= 0 && r.top >= 0 && r.right <= v[0] && r.bottom <= v[1];
+    var xs = [0.2, 0.5, 0.8].map(function (f) { return r.left + f * r.width; });
+    var ys = [0.2, 0.5, 0.8].map(function (f) { return r.top + f * r.height; });
+    var hits = 0, tried = 0;
+    for (var i = 0; i < 3; i++) for (var j = 0; j < 3; j++) {
+      var x = Math.min(Math.max(xs[i], 0), v[0] - 1), y = Math.min(Math.max(ys[j], 0), v[1] - 1);
+      tried++;
+      if (owns(e, x, y)) hits++;
+    }
+    if (!hits) return '';
+    var big = r.width >= MIN_SIZE && r.height >= MIN_SIZE;
+    return inside && big && hits === tried && unclipped(e, r) ? 'clear' : 'seen';
+  }
+
+  function described(e) { return {el: e, role: e.computedRole || '', name: clean(e.computedName).slice(0, 80)}; }
+
+  // [{el, role, name}]: the clear elements with a name that has a letter or digit, whose (role, name)
+// no other seen element shares, in DOM order
+  function candidates() {
+    var seen = [], count = {};
     document.querySelectorAll(SELECTOR).forEach(function (e) {
-      var r = role(e);
-      if (NON_WIDGET_ROLES[r] || !visible(e)) return;
-      var n = name(e).slice(0, 80);
-      if (!n) return;
-      var key = r + '\u0000' + n.toLowerCase();
-      count[key] = (count[key] || 0) + 1;
-      all.push({el: e, role: r, name: n, key: key});
+      var how = sight(e);
+      if (!how) return;
+      var c = described(e);
+      if (!ROLE_WORDS[c.role] || !c.name) return;
+      c.sayable = /[\p{L}\p{N}]/u.test(c.name);  // a lone icon glyph ("\u2709") is no name to say
+      c.key = c.role + '\u0000' + c.name.toLowerCase();
+      c.clear = how === 'clear' && !e.disabled && e.getAttribute('aria-disabled') !== 'true';
+      count[c.key] = (count[c.key] || 0) + 1;
+      seen.push(c);
     });
-    return all.filter(function (c) { return count[c.key] === 1; });
+    return seen.filter(function (c) { return c.clear && c.sayable && count[c.key] === 1; });
   }
 
   // Clicks are scored, never acted on: no navigation, no submit, no toggling.
@@ -101,15 +101,25 @@ window.__rgGround = (function () {
 
   return {
     candidates: candidates,
+    instruction: function (c) { return 'Click the ' + JSON.stringify(c.name) + ' ' + ROLE_WORDS[c.role] + '.'; },
     setup: function (seed) {
       window.scrollTo(0, 0);
       document.querySelectorAll('*').forEach(function (e) { if (e.scrollTop || e.scrollLeft) { e.scrollTop = 0; e.scrollLeft = 0; } });
       if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+      episode = {target: null, clicked: false, success: false};
+      if (typeof document.body.computedRole !== 'string') {
+        throw new Error('grounding: this Chromium does not give Element.computedRole (launch flag ' +
+                        '--enable-blink-features=ComputedAccessibilityInfo)');
+      }
       var cs = candidates();
-      if (!cs.length) throw new Error('grounding: no visible interactive element with a unique accessible name on ' + location.pathname);
+      if (!cs.length) {
+        throw new Error('grounding: no visible interactive element with a unique accessible name on ' + location.pathname +
+                        ' (a target must be rendered with no hidden or transparent ancestor, wholly in the view, not clipped, ' +
+                        'not covered, and have a role and a name)');
+      }
       var c = cs[seed % cs.length];
-      episode = {target: c.el, clicked: false, success: false};
-      return 'Click the "' + c.name + '" ' + (ROLE_WORDS[c.role] || c.role) + '.';
+      episode.target = c.el;
+      return this.instruction(c);
     },
     targets: function () { return episode.target ? [episode.target] : []; },
     state: function () { return {done: episode.clicked, success: episode.success, reward: episode.success ? 1 : 0}; }

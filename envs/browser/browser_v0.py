@@ -51,7 +51,11 @@ episodes) truncate it. A page that breaks its own episode
 
 ## Info
 ``success``; ``target_boxes`` (K, 4) in [0, 1], the same frame as the action (also from
-``reset``); ``click``: ``{x, y, tag, id, text}`` of the element under an action's point;
+``reset``); ``target_elements``: a list of K ``{"role": str, "name": str}``, one per row of
+``target_boxes``, the accessible role and name of that target as Chromium computes them (its
+``Element.computedRole`` / ``computedName``, the values of its accessibility tree; ``""`` where
+it has none, e.g. a ``<label>`` target, which the tree folds into its control), read in the same
+page call as the boxes (about 1 ms more per reset and step); ``click``: ``{x, y, tag, id, text}`` of the element under an action's point;
 ``action`` (``"gui"``): the ``GuiAction`` run; ``vocabulary`` (``"gui"``): what ``type`` may
 type; ``blocked_requests``: the number of requests refused so far because they left the task
 server's origin, whichever layer refused them (request routing or the env's proxy); ``failure``
@@ -105,6 +109,7 @@ from .page_js import after_action_js, reset_js
 from .server import shared_server
 from .session import DEFAULT_EXECUTABLE, PageSession
 from .tasks import resolve
+from ..gui.contract import instruction_space
 from .watchdog import Watchdog
 
 class PageFailure(Exception):
@@ -118,7 +123,6 @@ class BrowserEnv(gym.Env, EzPickle):
     def __init__(self, task: str = "click-button", action_type: str = "point", obs_type: str = "default",
                  render_mode: str | None = None, viewport: tuple[int, int] = (160, 210),
                  executable_path: str = DEFAULT_EXECUTABLE, task_dir: str | None = None, timeout_ms: float = 5000,
-from ..gui.contract import instruction_space
                  frame_rate_limit: bool | None = None, page: str | None = None, max_steps: int | None = None,
                  max_text_len: int = 64, scroll_px: float = 100.0, free_text: bool = False):
         EzPickle.__init__(self, task=task, action_type=action_type, obs_type=obs_type, render_mode=render_mode,
@@ -161,7 +165,7 @@ from ..gui.contract import instruction_space
         self.frame_rate_limit = user_page if frame_rate_limit is None else frame_rate_limit
         self.executable_path = executable_path
         self.session = self._new_session()
-        self._reset_js = reset_js(self.task, obs_type == "elements")
+        self._reset_js = reset_js(self.task, obs_type == "elements", self.viewport)
         self._after_action_js = after_action_js(self.task, obs_type == "elements")
         w, h = self.viewport
         if action_type == "gui":
@@ -275,8 +279,10 @@ from ..gui.contract import instruction_space
         return obs
 
     def _info(self, page_state: dict) -> dict[str, Any]:
-        info = {"target_boxes": self._boxes(page_state["boxes"]), "blocked_requests": self.session.blocked_count,
-                "instruction": self._instruction}
+        targets = page_state["targets"]
+        info = {"target_boxes": self._boxes(targets["boxes"]), "target_elements": [
+                    {"role": str(t.get("role") or ""), "name": str(t.get("name") or "")} for t in targets["roles"]],
+                "blocked_requests": self.session.blocked_count, "instruction": self._instruction}
         if self.action_type == "gui":
             info["vocabulary"] = list(self.vocabulary)
         return info
@@ -291,7 +297,7 @@ from ..gui.contract import instruction_space
                 frame = self._screenshot()
             except PageFailure:
                 pass
-        info = self._info({"boxes": np.zeros((0, 4), np.float32)})
+        info = self._info({"targets": {"boxes": np.zeros((0, 4), np.float32), "roles": []}})
         info.update(click=click, success=False, failure=reason)
         return self._obs(None, frame=frame), 0.0, True, False, info
 

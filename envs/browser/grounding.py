@@ -1,14 +1,20 @@
-"""Grounding episodes from any local page (``task="grounding"``), ScreenSpot-style.
+r"""Grounding episodes from any local page (``task="grounding"``), ScreenSpot-style.
 
-Each episode picks one visible interactive element of the page (a link, button, form field,
-or anything with a widget ``role``, ``onclick`` or ``tabindex``) that lies wholly inside the
-viewport, is not covered at its centre, and whose (role, accessible name) pair is unique on the
-page; the seed chooses which. The instruction is made from that pair, e.g. ``Click the "Sign in"
-button.``; the name comes from ``aria-label``, ``aria-labelledby``, a ``<label>``, a button's
-value, the visible text (images' ``alt`` included), ``title`` or ``placeholder``, in that order.
-The target box is the element's box in the DOM. The first left-button press ends the episode:
-reward 1 and ``success`` when it lands inside the element's box, else 0. Clicks are scored
-only: the page follows no link and submits no form.
+Each episode picks one element a person can see and click: rendered (no ``display: none``,
+``visibility: hidden`` or ``opacity: 0`` on it or an ancestor), at least 3x3 px, wholly inside the
+view, not clipped by an ancestor's overflow, and on top at 9 points of a grid over its box (at
+20%, 50% and 80% of its width and height: not covered); with an interactive role (a link, button, form
+field, tab, menu item, ...) and a non-empty accessible name; and whose (role, name) pair no other
+element seen on the page shares. Role and name are Chromium's own (``Element.computedRole`` and
+``computedName``, the values of its accessibility tree): ``aria-labelledby`` before ``aria-label``,
+then a ``<label>``, a button's value (``"Submit"`` for an ``<input type="submit">`` without one),
+the content, ``title``, ``placeholder``, as the accname rules say. The seed chooses which. The
+instruction is made from that pair, e.g. ``Click the "Sign in" button.``: the name is written as a
+JSON string literal, so a ``"`` in it appears as ``\"`` and a ``\`` as ``\\`` (``json.loads``
+of the quoted part gives the name back). The target box is the element's box in the DOM. The
+first left-button press ends the episode: reward 1 and ``success`` when it lands inside the
+element's box, else 0. Clicks are scored only: the page follows no link and submits no form.
+A page with no such element fails ``reset`` with one ``RuntimeError`` naming the page.
 
 The page is served like a ``task_dir`` (its folder under its own path of the env's loopback
 server, inside the sandbox): whatever it loads from elsewhere is blocked and counted in

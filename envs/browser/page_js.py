@@ -2,16 +2,26 @@
 
 ``reset_js`` (seeded setup, ready-page wait, target boxes, vocabulary) and ``after_action_js``
 (what an action hit, the task state, target boxes) wrap a :class:`~.tasks.JSTask`'s snippets.
+
+The *view* is the part of the page the agent sees: the top-left ``view`` pixels of the layout
+viewport (the whole viewport unless a task lays its page out in a larger window, as MiniWoB++
+does). ``window.__rgView = [w, h]`` holds it for the page's scripts; boxes are fractions of it.
 """
 from __future__ import annotations
 
-BOXES_JS = """(els) => els.filter(e => e).map(e => { const r = e.getBoundingClientRect();
-  return [r.left / innerWidth, r.top / innerHeight, r.right / innerWidth, r.bottom / innerHeight]; })"""
-ELEMENTS_JS = """() => Array.from(document.querySelectorAll('button, a, input, label, [data-rg-el], .color, .alink'))
+# The target elements (nulls dropped): their boxes as fractions of the view, and their accessible
+# role and name as Chromium computes them (Element.computedRole / computedName, switched on by the
+# launch flag in session.py; '' where Chromium gives none).
+TARGETS_JS = """(els) => { const v = window.__rgView || [innerWidth, innerHeight]; els = els.filter(e => e);
+  return {boxes: els.map(e => { const r = e.getBoundingClientRect();
+            return [r.left / v[0], r.top / v[1], r.right / v[0], r.bottom / v[1]]; }),
+          roles: els.map(e => ({role: e.computedRole || '', name: e.computedName || ''}))}; }"""
+ELEMENTS_JS = """() => { const v = window.__rgView || [innerWidth, innerHeight];
+  return Array.from(document.querySelectorAll('button, a, input, label, [data-rg-el], .color, .alink'))
   .map(e => { const r = e.getBoundingClientRect(); return {tag: e.tagName.toLowerCase(),
     text: (e.textContent || e.value || '').trim().slice(0, 40),
-    box: [r.left / innerWidth, r.top / innerHeight, r.right / innerWidth, r.bottom / innerHeight]}; })
-  .filter(e => e.box[2] > e.box[0] && e.box[3] > e.box[1] && e.box[2] > 0 && e.box[3] > 0 && e.box[0] < 1 && e.box[1] < 1)"""
+    box: [r.left / v[0], r.top / v[1], r.right / v[0], r.bottom / v[1]]}; })
+  .filter(e => e.box[2] > e.box[0] && e.box[3] > e.box[1] && e.box[2] > 0 && e.box[3] > 0 && e.box[0] < 1 && e.box[1] < 1); }"""
 
 
 DESCRIBE_JS = """(e) => e && e.tagName ? {tag: e.tagName.toLowerCase(), id: e.id || '',
@@ -42,16 +52,19 @@ READY_JS = """async () => {
 
 
 def _targets_js(task, with_elements: bool) -> str:
-    """The object fields every page call returns: the target boxes (and the element list)."""
-    return (f"boxes: ({BOXES_JS})(({task.targets})()), "
+    """The object fields every page call returns: ``targets`` (boxes and roles of the target
+    elements) and ``elements`` (the element list, or ``null``)."""
+    return (f"targets: ({TARGETS_JS})(({task.targets})()), "
             f"elements: ({ELEMENTS_JS if with_elements else '() => null'})()")
 
 
-def reset_js(task, with_elements: bool) -> str:
+def reset_js(task, with_elements: bool, view: tuple[int, int]) -> str:
     """One page call for reset: seeded setup, wait until the page is ready (``READY_JS``), then
-    the target boxes (and the element list) and the task's vocabulary (``null`` without one)."""
+    the targets (and the element list) and the task's vocabulary (``null`` without one).
+    ``view``: the width and height (CSS pixels) of the part of the page the agent sees."""
     vocabulary = task.vocabulary or "() => null"
-    return (f"async (seed) => {{ window.__rgHit = null; const instruction = await ({task.setup})(seed); "
+    return (f"async (seed) => {{ window.__rgHit = null; window.__rgView = [{int(view[0])}, {int(view[1])}]; "
+            f"const instruction = await ({task.setup})(seed); "
             f"await ({READY_JS})(); "
             f"return {{instruction: String(instruction), vocabulary: ({vocabulary})(), "
             f"{_targets_js(task, with_elements)}}}; }}")

@@ -27,7 +27,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-partial-raster",
                  # WebRTC may use only the proxy (TURN over TCP, which the proxy refuses): no UDP, no STUN
                  # (measured: a page's STUN/TURN-UDP datagrams to a local port, 48 without it, 0 with it).
-                 "--webrtc-ip-handling-policy=disable_non_proxied_udp"]
+                 "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+                 # Element.computedRole / computedName: Chromium's own accessible role and name, read in
+                 # the page (info["target_elements"], grounding names); the same as its CDP AX tree (tested)
+                 "--enable-blink-features=ComputedAccessibilityInfo"]
 # Without these, headless Chromium draws at most 60 frames/s and a screenshot waits for the next
 # frame tick (about 16.7 ms of a 33 ms step, measured). With them a frame is drawn on demand; the
 # price is that a page animating with requestAnimationFrame redraws as fast as a core allows.
