@@ -4,6 +4,15 @@
 var W = window.__rgWob = {PLANS: {}};
 W.q = function () { var u = core.getUtterance(); return typeof u === 'string' ? u : u.utterance; };
 W.quoted = function () { return (W.q().match(/"[^"]*"/g) || []).map(function (s) { return s.slice(1, -1); }); };
+// what a "gui" action may type as one string: the instruction's quoted phrases and the values of
+// the task's own fields (core.getUtterance().fields, where the task gives them); no repeats
+W.words = function () {
+  var u = core.getUtterance(), out = W.quoted();
+  if (u && typeof u === 'object' && u.fields) for (var k in u.fields) out.push(String(u.fields[k]));
+  return out.filter(function (w, i) { return w && out.indexOf(w) === i; });
+};
+// the part of the page the agent sees (the env's view: the top-left 160x210 of a larger window)
+W.view = function () { return window.__rgView || [innerWidth, innerHeight]; };
 W.all = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
 W.visible = function (e) {
   if (!e || !e.getBoundingClientRect) return false;
@@ -29,7 +38,7 @@ W.type = function (e, text, done) {
     var r = e.getBoundingClientRect();
     return {kind: 'click', els: [e], at: [r.left + Math.min(8, r.width / 4), (r.top + r.bottom) / 2]};
   }
-  if (e.value && !e.__rgSelected) { W.remember(e, '__rgSelected', true); return {kind: 'key', els: [e], key: 'Control+a'}; }
+  if (e.value && !e.__rgSelected) { W.remember(e, '__rgSelected', true); return {kind: 'key', els: [e], key: 'ControlOrMeta+a'}; }
   W.remember(e, '__rgSelected', false);
   return {kind: 'type', els: [e], text: text};
 };
@@ -63,19 +72,25 @@ W.scroller = function (e) {
   }
   return document.scrollingElement;
 };
-// an element to act on that lies outside the viewport (or its scrolling box): scroll first,
-// with the wheel over the visible part of the scrolling box, by what brings it to the middle
+// an element to act on whose middle lies outside the view (or its scrolling box): act on the
+// middle of its part in view when at least 6 px of it are; else scroll first, with the wheel over
+// the visible part of the scrolling box, by what brings it to the middle
 W.reveal = function (p) {
-  if (!p || p.kind === 'wait' || p.kind === 'key' || p.at || !p.els[0]) return p;
-  var e = p.els[0], r = e.getBoundingClientRect(), box = W.scroller(e);
-  var v = box === document.scrollingElement ? {top: 0, bottom: innerHeight, left: 0, right: innerWidth} : box.getBoundingClientRect();
-  var top = Math.max(v.top, 0), bottom = Math.min(v.bottom, innerHeight);
+  if (!p || p.kind === 'wait' || p.kind === 'key' || p.kind === 'type' || p.at || !p.els[0]) return p;  // keys go to the focus
+  var e = p.els[0], r = e.getBoundingClientRect(), box = W.scroller(e), vw = W.view()[0], vh = W.view()[1];
+  var v = box === document.scrollingElement ? {top: 0, bottom: vh, left: 0, right: vw} : box.getBoundingClientRect();
+  var top = Math.max(v.top, 0), bottom = Math.min(v.bottom, vh);
   var cy = (r.top + r.bottom) / 2;
   if (cy >= top + 2 && cy <= bottom - 2) return p;
-  var left = Math.max(v.left, 0), right = Math.min(v.right, innerWidth);
+  var left = Math.max(v.left, 0), right = Math.min(v.right, vw);
+  var shownTop = Math.max(r.top, top), shownBottom = Math.min(r.bottom, bottom);
+  if (shownBottom - shownTop >= 6) {
+    p.at = [(Math.max(r.left, left) + Math.min(r.right, right)) / 2, (shownTop + shownBottom) / 2];
+    return p;
+  }
   var dy = Math.max(-400, Math.min(400, Math.round(cy - (top + bottom) / 2)));
   return {kind: 'scroll', els: box === document.scrollingElement ? [] : [box], dy: dy,
-          at: [(left + right) / 2, (Math.max(top, 0) + Math.min(bottom, innerHeight)) / 2]};
+          at: [(left + right) / 2, (top + bottom) / 2]};
 };
 // Plans are read twice a step (the env's target boxes, the oracle's next action): only the
 // oracle's reading (W.acting) may leave a mark that the next plan reads (what it has done).
@@ -105,5 +120,5 @@ W.planJSON = function (name) {
     p.at = [(r.left + r.right) / 2, (r.top + r.bottom) / 2];
   }
   return {kind: p.kind, boxes: p.els.filter(function (e) { return e; }).map(box), text: p.text || null,
-          key: p.key || null, to: to, at: p.at || null, dy: p.dy || 0, w: innerWidth, h: innerHeight};
+          key: p.key || null, to: to, at: p.at || null, dy: p.dy || 0, w: W.view()[0], h: W.view()[1]};
 };

@@ -19,6 +19,7 @@
     var t = W.quoted()[0];
     return t === 'x' ? W.click(document.querySelector('.ui-dialog-titlebar button')) : W.clickAny(W.byText('.ui-dialog-buttonset button', t));
   };
+  P['click-dialog'] = function () { return W.click(document.querySelector('.ui-dialog-titlebar-close')); };
   P['click-widget'] = function () { return W.clickAny(W.all('#area [data-type="' + W.quoted()[0] + '"]')); };
   P['focus-text'] = function () { return W.click($id('tt')); };
   P['focus-text-2'] = function () { return W.click(W.all('#area input')[ORD[W.q().match(/the (\w+) input/)[1]]]); };

@@ -209,7 +209,7 @@
     if (window.getSelection().toString().replace(/\s/g, '') === W.text(el).replace(/\s/g, '')) return W.submit();
     var range = document.createRange(); range.selectNodeContents(el);
     var rects = range.getClientRects(), a = rects[0], b = rects[rects.length - 1];
-    return {kind: 'drag', els: [el], at: [a.left + 0.5, (a.top + a.bottom) / 2], to: [Math.min(b.right + 3, innerWidth - 1), (b.top + b.bottom) / 2]};
+    return {kind: 'drag', els: [el], at: [a.left + 0.5, (a.top + a.bottom) / 2], to: [Math.min(b.right + 3, W.view()[0] - 1), (b.top + b.bottom) / 2]};
   };
   P['highlight-text'] = function () { return highlight($id('randomText')); };
   P['highlight-text-2'] = function () {

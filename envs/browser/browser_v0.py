@@ -155,6 +155,10 @@ class BrowserEnv(gym.Env, EzPickle):
         self.page_url = self.server.origin + self.task.path
         self.action_type, self.obs_type, self.render_mode = action_type, obs_type, render_mode
         self.viewport = (int(viewport[0]), int(viewport[1]))
+        # the page's layout viewport: larger than what the agent sees where the task lays its page out
+        # in a larger window (MiniWoB++: the task's 160x210 area at the top left of a 500x320 window)
+        lw, lh = self.task.layout or self.viewport
+        self.layout = (max(lw, self.viewport[0]), max(lh, self.viewport[1]))
         if not timeout_ms > 0:
             raise ValueError(f"timeout_ms must be > 0, got {timeout_ms!r}")
         self.timeout_ms, self._hung = float(timeout_ms), False
@@ -198,7 +202,7 @@ class BrowserEnv(gym.Env, EzPickle):
         self.spec, self._np_random, self._np_random_seed = spec, rng, rng_seed
 
     def _new_session(self) -> PageSession:
-        return PageSession(self.server, self.viewport, self.executable_path, self.timeout_ms, self.frame_rate_limit)
+        return PageSession(self.server, self.layout, self.executable_path, self.timeout_ms, self.frame_rate_limit)
 
     # --- helpers ------------------------------------------------------------------------
     def _call(self, what: str, fn):
@@ -262,7 +266,9 @@ class BrowserEnv(gym.Env, EzPickle):
     def _screenshot(self) -> np.ndarray:
         from PIL import Image
 
-        png = self._call("screenshot", lambda: self.session.page.screenshot(type="png"))
+        w, h = self.viewport
+        clip = None if self.layout == self.viewport else {"x": 0, "y": 0, "width": w, "height": h}
+        png = self._call("screenshot", lambda: self.session.page.screenshot(type="png", clip=clip))
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
     @staticmethod

@@ -52,8 +52,6 @@ NOTES: dict[str, str] = {
     "chase-circle": "ends by its own timer after the circle's moves (wall clock); no plan (continuous tracking)",
     "hover-shape": "never ends an episode: the page's score is a TODO (no endEpisode call); only the time "
                    "limit ends it",
-    "click-dialog": "the dialog is placed with its close button left of the 160-px viewport (x < 0): not "
-                    "clickable here",
     "click-pie": "the wheel's first item is pre-selected and wheelnav ignores clicks on it: an episode asking for it "
                  "cannot be won",
     "click-pie-nodelay": "as click-pie: an episode asking for the pre-selected first item cannot be won",
@@ -131,11 +129,13 @@ def planned_tasks() -> tuple[str, ...]:
     return tuple(sorted(k for k in keys if k in task_names()))
 
 
-def task_spec(name: str) -> dict[str, str]:
+def task_spec(name: str) -> dict:
     """Path and JavaScript snippets of one task (the fields of ``tasks.JSTask``)."""
     check_name(name)
     threshold = success_threshold(name)
     success = "WOB_RAW_REWARD_GLOBAL > 0" if threshold is None else f"WOB_RAW_REWARD_GLOBAL >= {threshold!r} - 1e-9"
+    from miniwob.constants import WINDOW_HEIGHT, WINDOW_WIDTH
+
     setup = ("(seed) => { Math.seedrandom(String(seed)); core.EPISODE_MAX_TIME = 3600 * 1000; "
              "core.startEpisodeReal(); return window.__rgWob.q(); }")
     key = json.dumps(name)
@@ -147,4 +147,8 @@ def task_spec(name: str) -> dict[str, str]:
         "state": ("() => ({done: WOB_DONE_GLOBAL, success: WOB_DONE_GLOBAL && " + success
                   + ", reward: WOB_RAW_REWARD_GLOBAL})"),
         "init": _init_js(),
+        "vocabulary": "() => window.__rgWob.words()",
+        # the window the package lays its pages out in (its 160x210 task area at the top left), so that
+        # widgets placed relative to the window (jQuery UI's collision handling) sit where they do there
+        "layout": (WINDOW_WIDTH, WINDOW_HEIGHT),
     }

@@ -8,6 +8,9 @@ A :class:`JSTask` knows its page URL and three snippets:
 * ``vocabulary`` (optional): ``() => [strings]``, after ``setup``: what a ``"gui"`` action may
   type this episode (empty: the instruction's quoted words).
 
+A task may also give ``layout``, the size of the window its page is laid out in, when that is
+larger than what the agent sees (MiniWoB++: a 160x210 task area in a larger window).
+
 rewardgym's own tasks (``assets/browser/own.*``), MiniWoB++ tasks and a user's folder of
 pages (``task.json``: ``{"page", "setup", "targets", "state"}``) are all JSTasks.
 """
@@ -34,6 +37,7 @@ class JSTask:
     state: str
     init: str = ""       # run once after the page loads
     vocabulary: str = ""  # () => [strings] a "gui" action may type this episode ("" = the instruction's quoted words)
+    layout: tuple[int, int] | None = None  # the page's layout viewport (CSS px) when larger than the view
 
 
 def own_task(name: str) -> JSTask:

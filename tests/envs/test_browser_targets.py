@@ -36,7 +36,8 @@ def _ax(page, expression: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("task, seeds", [("click-button", (0, 1)), ("click-checkbox", (2,)), ("click-link", (3,)),
-                                         ("miniwob/click-checkboxes", (0, 1)), ("miniwob/enter-text", (0,))])
+                                         ("miniwob/click-checkboxes", (0, 1)), ("miniwob/enter-text", (0,)),
+                                         ("miniwob/click-dialog", (0,))])
 def test_target_elements_are_chromiums_role_and_name_one_per_box(task, seeds):
     env = gym.make("rewardgym/Browser-v0", task=task, action_type="gui", free_text=True)
     try:

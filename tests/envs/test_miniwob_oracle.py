@@ -81,8 +81,8 @@ def test_partial_credit_is_not_success():
         for seed in range(6):
             env.reset(seed=seed)
             page = env.unwrapped.session.page
-            box = page.evaluate("() => { const r = document.getElementById('subbtn').getBoundingClientRect(); return "
-                                "[(r.left + r.right) / 2 / innerWidth, (r.top + r.bottom) / 2 / innerHeight]; }")
+            box = page.evaluate("() => { const r = document.getElementById('subbtn').getBoundingClientRect(); "
+                                "const v = window.__rgView; return [(r.left + r.right) / 2 / v[0], (r.top + r.bottom) / 2 / v[1]]; }")
             _, reward, terminated, _, info = env.step(np.array(box, np.float32))
             assert terminated and not info["success"] and reward < 1.0
             if reward > 0:  # a positive raw reward that is not a solved task
