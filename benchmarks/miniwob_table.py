@@ -6,7 +6,10 @@ success over N seeds (``envs/browser/miniwob_oracle.py``, through ``action_type=
   task's own state (reward, done, success) without a page failure;
 * **target boxes**: the task has a plan, and ``reset`` reports at least one box on every seed;
 * **oracle**: success rate of :func:`~rewardgym.envs.browser.miniwob_oracle.run_episode` over
-  seeds ``0 .. N-1`` (the env's own ``info["success"]``).
+  seeds ``0 .. N-1`` (the env's own ``info["success"]``), acting with strings (``free_text=True``);
+* **vector form**: the same oracle acting only through the ``Box(9,)`` vectors a stable-baselines3
+  agent sends (``free_text=False``, ``run_episode(..., vector=True)``: vocabulary entries, or text
+  one character key at a time); ``--no-vector`` skips it.
 
 One Chromium serves every task (a keeper env holds it). Heavy: run it niced::
 
@@ -31,8 +34,18 @@ from rewardgym.envs.browser.miniwob_oracle import run_episode
 COMMAND = "nice -n 10 .venv/bin/python benchmarks/miniwob_table.py --seeds 20"
 
 
-def measure(name: str, seeds: int) -> dict:
-    row = {"task": name, "playable": False, "boxes": False, "oracle": None, "why": ""}
+def vector_rate(name: str, seeds: int) -> tuple[float, str]:
+    """The oracle's success through the vector form, and why it missed (the distinct reasons)."""
+    env = BrowserEnv(task=f"miniwob/{name}", action_type="gui", free_text=False, max_steps=300)
+    try:
+        results = [run_episode(env, seed, vector=True) for seed in range(seeds)]
+    finally:
+        env.close()
+    return sum(r.success for r in results) / seeds, "; ".join(sorted({r.why for r in results if not r.success}))
+
+
+def measure(name: str, seeds: int, vector: bool = True) -> dict:
+    row = {"task": name, "playable": False, "boxes": False, "oracle": None, "vector": None, "why": "", "vector_why": ""}
     env = BrowserEnv(task=f"miniwob/{name}", action_type="gui", free_text=True, max_steps=80)
     try:
         has_boxes = []
@@ -51,6 +64,8 @@ def measure(name: str, seeds: int) -> dict:
             row["boxes"] = all(has_boxes)
             fails = sorted({r.why for r in results if not r.success})
             row["why"] = "; ".join(fails)
+            if vector:
+                row["vector"], row["vector_why"] = vector_rate(name, seeds)
     except Exception as err:  # a broken task is a row of the table, not the end of the run
         row["why"] = f"{type(err).__name__}: {str(err).splitlines()[0][:160]}"
     finally:
@@ -68,6 +83,8 @@ def notes(row: dict) -> str:
         parts.append(miniwob.NOTES[name])
     if row["oracle"] is not None and row["oracle"] < 1 and row["why"]:
         parts.append(f"oracle misses: {row['why']}")
+    if row.get("vector") is not None and row["vector"] < 1 and row.get("vector_why"):
+        parts.append(f"vector-form misses: {row['vector_why']}")
     if not row["playable"] and row["why"]:
         parts.append(row["why"])
     return "; ".join(parts).replace("|", "/")
@@ -77,6 +94,9 @@ def markdown(rows: list[dict], seeds: int, seconds: float) -> str:
     playable = sum(r["playable"] for r in rows)
     boxed = [r for r in rows if r["boxes"]]
     good = sum(r["oracle"] is not None and r["oracle"] >= 0.9 for r in boxed)
+    strong = [r for r in boxed if r["oracle"] is not None and r["oracle"] >= 0.9]
+    vector_good = sum(r.get("vector") is not None and r["vector"] >= 0.9 for r in strong)
+    vector_measured = sum(r.get("vector") is not None for r in strong)
     lines = [
         "# MiniWoB++ tasks in `rewardgym/Browser-v0`",
         "",
@@ -92,21 +112,27 @@ def markdown(rows: list[dict], seeds: int, seconds: float) -> str:
         f"`--json rows.json` run.) Time: {seconds / 60:.0f} minutes on the shared 2-core machine. **{playable}** of "
         f"{len(rows)} tasks",
         f"playable, **{len(boxed)}** with target boxes, the oracle solves **>= 90%** of {seeds} seeds on "
-        f"**{good}** of those.",
+        f"**{good}** of those; acting only through the SB3 vector form, it solves >= 90% on **{vector_good}** of "
+        f"those {good} ({vector_measured} measured).",
         "",
         "*playable*: `reset` gives an instruction (seeds 0, 1) and a `noop` step returns the task's own",
         "state. *target boxes*: the task has a plan and `reset` reports its box(es). *oracle*: the env's",
         f"own `info[\"success\"]` over seeds 0-{seeds - 1}, acting only through `action_type=\"gui\"` steps",
-        "(`free_text=True`: it types the text it read off the page). Success is `raw reward > 0` unless",
-        "the notes give a threshold (the partial-credit rewards).",
+        "(`free_text=True`: it types the text it read off the page). *vector form*: the same oracle",
+        "sending only the `Box(9,)` vectors of `action_type=\"gui\"` (`actions.encode`, `free_text=False`):",
+        "text in the episode's vocabulary in one `type`, any other text one character key at a time",
+        "(the typing rule of docs/browser.md). Success is `raw reward > 0` unless the notes give a",
+        "threshold (the partial-credit rewards). Pages are laid out in the package's 500x320 window; the",
+        "screenshot is its top-left 160x210 task area.",
         "",
-        "| task | playable | target boxes | oracle success | notes |",
-        "|---|---|---|---|---|",
+        "| task | playable | target boxes | oracle success | vector form | notes |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
         oracle = "-" if r["oracle"] is None else f"{r['oracle']:.0%}"
+        vec = "-" if r.get("vector") is None else f"{r['vector']:.0%}"
         lines.append(f"| {r['task']} | {'yes' if r['playable'] else 'no'} | {'yes' if r['boxes'] else 'no'} "
-                     f"| {oracle} | {notes(r)} |")
+                     f"| {oracle} | {vec} | {notes(r)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -117,18 +143,25 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="docs/miniwob.md")
     ap.add_argument("--json", default=None, help="also write the rows as JSON here")
     ap.add_argument("--merge", default=None, help="rows of an earlier --json run for the tasks not re-measured")
+    ap.add_argument("--no-vector", action="store_true", help="skip the vector-form oracle column")
     a = ap.parse_args(argv)
-    names = [miniwob.check_name(n) for n in a.tasks] if a.tasks else list(miniwob.task_names())
+    try:
+        if a.seeds < 1:
+            raise ValueError(f"--seeds must be >= 1, got {a.seeds}")
+        names = [miniwob.check_name(n) for n in a.tasks] if a.tasks else list(miniwob.task_names())
+    except ValueError as err:  # bad input: one line, exit code 2
+        print(f"miniwob_table.py: {err}", file=sys.stderr)
+        return 2
     keeper = BrowserEnv(task="miniwob/click-test")  # holds the process's Chromium between tasks
     keeper.reset(seed=0)
     start, rows = time.monotonic(), []
     try:
         for name in names:
             t = time.monotonic()
-            rows.append(measure(name, a.seeds))
+            rows.append(measure(name, a.seeds, vector=not a.no_vector))
             r = rows[-1]
-            print(f"{name}: playable={r['playable']} boxes={r['boxes']} oracle={r['oracle']} "
-                  f"{time.monotonic() - t:.1f}s {r['why']}", flush=True)
+            print(f"{name}: playable={r['playable']} boxes={r['boxes']} oracle={r['oracle']} vector={r['vector']} "
+                  f"{time.monotonic() - t:.1f}s {r['why']} {r['vector_why']}", flush=True)
     finally:
         keeper.close()
     seconds = time.monotonic() - start

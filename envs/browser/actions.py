@@ -37,12 +37,28 @@ For stable-baselines3 (no ``Text`` spaces, no ``Dict`` action spaces) the same a
  1-2   [0, 1]          ``x, y``
  3-4   [0, 1]          ``x2, y2`` (drag end)
  5     [0, 1]          text: ``vocabulary[min(int(v * len(vocabulary)), len - 1)]``
- 6     [0, 1]          key: ``KEYS[min(int(v * len(KEYS)), len - 1)]``
+ 6     [0, 1]          key: ``KEYS[min(int(v * len(KEYS)), len - 1)]`` (110 keys: 16 named, 94 characters)
  7-8   [-1, 1]         scroll ``dx, dy`` times ``scroll_px``
 ====  ==============  ======================================================================
 
 Every vector the space samples is a valid action (a ``type`` with an empty vocabulary types
 nothing).
+
+**Typing rule.** What an agent may type is the same whatever form its actions take. Unless the
+env has ``free_text=True``, an action given as a string, a dict or a :class:`GuiAction` may do
+only what a vector can (:func:`check_typing`):
+
+* ``type(text)``: ``text`` is one entry of the episode's vocabulary (whole words or phrases the
+  task offers: the instruction's quoted phrases, a task's own list);
+* ``key(k)``: ``k`` is one of :data:`KEYS`: the 16 named keys forms need (Enter, Tab, arrows,
+  Backspace, select-all, ...) and every printable ASCII character (``"J"``, ``"7"``, ``":"``; a
+  space is ``"Space"``).
+
+So any ASCII text can be entered, a vocabulary entry in one action or any text one character key
+at a time (:func:`typing_actions` gives the actions for a text), and an agent that writes strings
+has exactly the actions of an agent that outputs vectors: their results compare. With
+``free_text=True`` strings, dicts and ``GuiAction``s may type any text (up to ``max_text_len``)
+and press any Playwright key; the vector form stays as above.
 """
 from __future__ import annotations
 
@@ -55,9 +71,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 KINDS = ("noop", "click", "dblclick", "type", "key", "scroll", "drag")
-# The keys of the vector encoding (index 6): what forms, lists and text fields need.
-KEYS = ("Enter", "Tab", "Shift+Tab", "Escape", "Backspace", "Delete", "ArrowUp", "ArrowDown", "ArrowLeft",
-        "ArrowRight", "Home", "End", "PageUp", "PageDown", "Space", "ControlOrMeta+a")
+# The named keys forms, lists and text fields need, then every printable ASCII character but the
+# space (which is "Space"): the keys of the vector encoding (index 6), and (unless free_text) the
+# only keys a string or GuiAction may press.
+NAMED_KEYS = ("Enter", "Tab", "Shift+Tab", "Escape", "Backspace", "Delete", "ArrowUp", "ArrowDown", "ArrowLeft",
+              "ArrowRight", "Home", "End", "PageUp", "PageDown", "Space", "ControlOrMeta+a")
+CHARACTER_KEYS = tuple(chr(c) for c in range(33, 127))
+KEYS = NAMED_KEYS + CHARACTER_KEYS
 MODIFIERS = ("Alt", "Control", "ControlOrMeta", "Meta", "Shift")
 # Key names Playwright's US keyboard layout knows (its codes and named keys; playwright 1.65). Any
 # single character is a key too. ``Ctrl``, ``Esc``, ``Return`` are not.
@@ -226,6 +246,9 @@ def gui_space():
     return spaces.Box(low, np.ones(9, np.float32), dtype=np.float32)
 
 
+_FIELDS = ("kind", "x", "y", "x2", "y2", "text: a vocabulary index", "key: a KEYS index", "scroll dx", "scroll dy")
+
+
 def _index(v: float, n: int) -> int:
     return min(int(v * n), n - 1)
 
@@ -236,9 +259,11 @@ def decode(vector, vocabulary: tuple[str, ...] | list[str], scroll_px: float = 1
     if a.shape != (9,):
         raise ValueError(f"gui action vector must have shape (9,), got shape {a.shape}: {vector!r}")
     low = np.array([0.0] * 7 + [-1.0, -1.0])
-    if not np.all(np.isfinite(a)) or np.any(a < low) or np.any(a > 1.0):
-        raise ValueError(f"gui action vector values must be finite, in [0, 1] (indices 0-6) and [-1, 1] "
-                         f"(7-8), got {vector!r}")
+    bad = [i for i in range(9) if not (np.isfinite(a[i]) and low[i] <= a[i] <= 1.0)]
+    if bad:
+        i = bad[0]
+        raise ValueError(f"gui action vector index {i} ({_FIELDS[i]}) must be finite and in [{low[i]:g}, 1], got "
+                         f"{a[i]!r} (vector values must be in [0, 1] (indices 0-6) and [-1, 1] (7-8); got {vector!r})")
     kind = KINDS[_index(a[0], len(KINDS))]
     x, y, x2, y2 = (float(v) for v in a[1:5])
     if kind == "type":
@@ -279,9 +304,14 @@ def encode(action: GuiAction, vocabulary: tuple[str, ...] | list[str], scroll_px
 
 
 # --- checking against a task and running in Playwright -----------------------------------------
-def check_text(action: GuiAction, vocabulary, max_text_len: int, free_text: bool = False) -> GuiAction:
-    """``action`` if its text may be typed: at most ``max_text_len`` characters and, unless
-    ``free_text``, one of ``vocabulary``; else ``ValueError`` naming the text."""
+def check_typing(action: GuiAction, vocabulary, max_text_len: int, free_text: bool = False) -> GuiAction:
+    """``action`` if the typing rule (module doc) allows it: a ``type`` of at most ``max_text_len``
+    characters that is, unless ``free_text``, one of ``vocabulary``; a ``key`` that is, unless
+    ``free_text``, one of :data:`KEYS`. Else ``ValueError`` naming the text or key."""
+    if action.kind == "key" and not free_text and action.key not in KEYS:
+        raise ValueError(f"key {action.key!r} is not one of the keys an action may press (actions.KEYS: "
+                         f"{', '.join(NAMED_KEYS)} and the printable ASCII characters; free_text=True allows any "
+                         "Playwright key)")
     if action.kind != "type":
         return action
     if len(action.text) > max_text_len:
@@ -289,8 +319,31 @@ def check_text(action: GuiAction, vocabulary, max_text_len: int, free_text: bool
                          f"{max_text_len} are allowed (max_text_len)")
     if not free_text and action.text not in vocabulary:
         raise ValueError(f"text {action.text[:80]!r} is not in this episode's vocabulary "
-                         f"{list(vocabulary)[:20]} (free_text=True allows any text)")
+                         f"{list(vocabulary)[:20]} (type it one key at a time, key(\"a\"), ...; free_text=True "
+                         "allows any text)")
     return action
+
+
+def typing_actions(text: str, vocabulary) -> list[GuiAction]:
+    """The actions that enter ``text`` under the typing rule without ``free_text``: one ``type``
+    if it is in ``vocabulary``, else one ``key`` per character (a space is ``"Space"``).
+
+    >>> [a.key for a in typing_actions("Hi 5", ())]
+    ['H', 'i', 'Space', '5']
+
+    Raises:
+        ValueError: a character that is no key of :data:`KEYS` (not printable ASCII), naming it.
+    """
+    if text in vocabulary:
+        return [GuiAction("type", text=text)]
+    out = []
+    for c in text:
+        key = "Space" if c == " " else c
+        if key not in KEYS:
+            raise ValueError(f"character {c!r} of {text[:80]!r} is no key of actions.KEYS (printable ASCII) and "
+                             f"the text is not in the vocabulary {list(vocabulary)[:20]}")
+        out.append(GuiAction("key", key=key))
+    return out
 
 
 _QUOTED = re.compile(r'"([^"]+)"|\u201c([^\u201d]+)\u201d')

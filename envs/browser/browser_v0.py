@@ -16,15 +16,18 @@ is ``[min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)]``, clicked at its cent
 [0, 1] or NaN raise ``ValueError`` naming the value.
 ``action_type="gui"``: ``Box(9,)``, the flat encoding of a :class:`~.actions.GuiAction`
 (``actions.py``: index 0 the kind of 7, 1-4 ``x, y, x2, y2``, 5 an index into this episode's
-``info["vocabulary"]``, 6 an index into ``actions.KEYS``, 7-8 scroll ``dx, dy`` in
+``info["vocabulary"]``, 6 an index into ``actions.KEYS`` (16 named keys and the 94 printable ASCII
+characters), 7-8 scroll ``dx, dy`` in
 ``[-1, 1] * scroll_px``); every sampled vector is valid. ``step`` also takes a string, a dict or
 a ``GuiAction`` (one parser, ``actions.parse_action``): ``'click(0.4, 0.2)'``, ``'type("hello")'``,
 ``'key("Enter")'``, ``'scroll(0, 120)'``, ``'drag(0.1, 0.2, 0.8, 0.2)'``,
-``'{"action": "dblclick", "x": 0.5, "y": 0.5}'``. Typed text must be one of the episode's
-vocabulary (the task's ``vocabulary`` snippet, else the instruction's double-quoted phrases;
-``free_text=True``: any text) and at most ``max_text_len`` characters; a key must be one
-Playwright knows; coordinates finite in [0, 1]: else ``ValueError`` naming the value, before
-anything runs (the episode goes on).
+``'{"action": "dblclick", "x": 0.5, "y": 0.5}'``. The typing rule (``actions.py``) is the same for
+every form: without ``free_text``, ``type`` types one entry of the episode's vocabulary (the task's
+``vocabulary`` snippet, else the instruction's double-quoted phrases; MiniWoB++: those and the
+task's own field values) and ``key`` presses one of ``actions.KEYS``, so other text is entered one
+character key at a time and a string can do exactly what a vector can; ``free_text=True``: any
+text and any Playwright key. Text is at most ``max_text_len`` characters; coordinates finite in
+[0, 1]. Else ``ValueError`` naming the value, before anything runs (the episode goes on).
 
 ## Observation Space
 ``obs_type="default"``: ``Dict(screenshot=Box(0, 255, (H, W, 3), uint8), instruction=Text)``;
@@ -81,7 +84,7 @@ live browser's page and episode in progress cannot be carried); call ``reset()``
 | max_steps | None | truncate an episode after this many steps (beside the registered time limit) |
 | max_text_len | 64 | ``"gui"``: the longest text a ``type`` action may type |
 | scroll_px | 100.0 | ``"gui"``: pixels of a full-scale scroll in the vector encoding |
-| free_text | False | ``"gui"``: strings and ``GuiAction`` may type any text, not only the vocabulary |
+| free_text | False | ``"gui"``: strings and ``GuiAction`` may type any text and press any key, not only the vocabulary and ``actions.KEYS`` |
 | frame_rate_limit | None | ``True``: Chromium's 60 frames/s clock (a screenshot waits for its tick); ``False``: frames drawn on demand, faster, but a page animating with ``requestAnimationFrame`` spins a core; ``None``: ``False`` for rewardgym's own and MiniWoB++ tasks (no such animation), ``True`` for a ``task_dir`` or ``page`` |
 | timeout_ms | 5000 | per browser call; past it Chromium is killed and ``TimeoutError`` names task and step |
 
@@ -89,7 +92,13 @@ live browser's page and episode in progress cannot be carried); call ``reset()``
 * v0: initial release. Later, without a version bump (no change to spaces or rewards of a
   working episode): box corners in any order, page failures end the episode, ready-page resets,
   the network-namespace sandbox; ``action_type="gui"``, ``max_steps`` and ``task="grounding"``
-  (new options: point and box episodes unchanged).
+  (new options: point and box episodes unchanged); ``info["target_elements"]``. Changes to
+  ``"gui"`` and grounding episodes (point and box episodes of own tasks unchanged): ``actions.KEYS``
+  grew from 16 to 110 keys (the vector's key index maps to other keys) and one typing rule holds
+  for strings and vectors; grounding targets only elements a person can see, named by Chromium's
+  accessibility tree; MiniWoB++ pages are laid out in the package's 500x320 window (its
+  160x210 task area is the screenshot), as in the original, so widgets placed against the window
+  sit where they do there (``click-dialog`` is winnable).
 """
 from __future__ import annotations
 
@@ -356,7 +365,8 @@ class BrowserEnv(gym.Env, EzPickle):
         vector of the action space (decoded with this episode's vocabulary), or a string, dict or
         ``GuiAction`` (``parse_action``; its text checked against the vocabulary and ``max_text_len``)."""
         if isinstance(action, (str, dict, actions.GuiAction)):
-            return actions.check_text(actions.parse_action(action), self.vocabulary, self.max_text_len, self.free_text)
+            return actions.check_typing(actions.parse_action(action), self.vocabulary, self.max_text_len,
+                                        self.free_text)
         return actions.decode(action, self.vocabulary, self.scroll_px)
 
     def step(self, action):

@@ -3,7 +3,10 @@
 
 The oracle has privileged access (it reads the page like the target boxes do) but acts only
 through ``env.step``: clicks as ``action_type="point"`` actions, or any kind (click, type,
-key, drag) as :class:`~rewardgym.envs.browser.actions.GuiAction` with ``action_type="gui"``.
+key, drag) as :class:`~rewardgym.envs.browser.actions.GuiAction` with ``action_type="gui"``,
+under the env's typing rule (without ``free_text`` a text that is not in the episode's
+vocabulary is typed one character key at a time); ``vector=True`` sends only the ``Box(9,)``
+vectors of those actions (``actions.encode``), as a stable-baselines3 agent would.
 A ``scroll`` of 0 pixels at a point moves the pointer there (menus that open on hover). A plan
 step of kind ``"wait"`` (an animation or the task's own delay) sleeps 20 ms without a
 step, as a slow agent would; after a scroll it waits 0.3 s (Chromium animates wheel scrolls).
@@ -80,23 +83,36 @@ def actions(step: dict[str, Any], max_text_len: int = 64) -> list[OracleAction]:
     return [OracleAction(step["kind"], x, y)]
 
 
-def _env_action(env, a: OracleAction):
-    """``a`` in the env's action space: a point for clicks, a ``GuiAction`` for ``action_type="gui"``."""
-    kind = env.unwrapped.action_type
-    if kind == "gui":
-        from .actions import GuiAction
+def env_actions(env, a: OracleAction, vector: bool = False) -> list:
+    """``a`` in the env's action space, as one or more env actions: a point for clicks, else
+    ``GuiAction``s under the env's typing rule (without ``free_text``: a text not in the
+    vocabulary is typed one key at a time), or, with ``vector``, their ``Box(9,)`` vectors
+    (``actions.encode``; a scroll longer than ``scroll_px`` is several scrolls)."""
+    base = env.unwrapped
+    kind = base.action_type
+    if kind != "gui":
+        if a.kind != "click":
+            raise NotImplementedError(f"the oracle's {a.kind!r} action needs action_type='gui' (env has {kind!r})")
+        point = np.array([min(max(a.x, 0.0), 1.0), min(max(a.y, 0.0), 1.0)], dtype=np.float32)
+        return [point if kind == "point" else np.concatenate([point, point])]
+    from .actions import GuiAction, encode, typing_actions
 
-        fields = {"click": ("x", "y"), "dblclick": ("x", "y"), "type": ("text",), "key": ("key",),
-                  "scroll": ("x", "y", "dy"), "drag": ("x", "y", "x2", "y2"), "noop": ()}[a.kind]
-        return GuiAction(kind=a.kind, **{f: getattr(a, f) for f in fields})
-    if a.kind != "click":
-        raise NotImplementedError(f"the oracle's {a.kind!r} action needs action_type='gui' (env has {kind!r})")
-    point = np.array([min(max(a.x, 0.0), 1.0), min(max(a.y, 0.0), 1.0)], dtype=np.float32)
-    return point if kind == "point" else np.concatenate([point, point])
+    if a.kind == "type":
+        gui = [GuiAction("type", text=a.text)] if base.free_text and not vector \
+            else typing_actions(a.text, base.vocabulary)
+    elif a.kind == "scroll" and vector:
+        n = max(1, int(np.ceil(abs(a.dy) / base.scroll_px - 1e-9)))
+        gui = [GuiAction("scroll", x=a.x, y=a.y, dy=a.dy / n)] * n
+    else:
+        fields = {"click": ("x", "y"), "dblclick": ("x", "y"), "key": ("key",), "scroll": ("x", "y", "dy"),
+                  "drag": ("x", "y", "x2", "y2"), "noop": ()}[a.kind]
+        gui = [GuiAction(kind=a.kind, **{f: getattr(a, f) for f in fields})]
+    return [encode(g, base.vocabulary, base.scroll_px) for g in gui] if vector else gui
 
 
-def run_episode(env, seed: int, max_steps: int = 60, max_seconds: float = 30.0) -> OracleResult:
-    """Plays one seeded episode with the oracle; success and reward are the env's own."""
+def run_episode(env, seed: int, max_steps: int = 200, max_seconds: float = 30.0, vector: bool = False) -> OracleResult:
+    """Plays one seeded episode with the oracle; success and reward are the env's own. ``vector``:
+    act only through the ``Box(9,)`` vectors of ``action_type="gui"`` (what stable-baselines3 sends)."""
     env.reset(seed=seed)
     steps, reward, start = 0, 0.0, time.monotonic()
     while steps < max_steps and time.monotonic() - start < max_seconds:
@@ -109,19 +125,20 @@ def run_episode(env, seed: int, max_steps: int = 60, max_seconds: float = 30.0) 
             continue
         for a in todo:
             try:
-                action = _env_action(env, a)
-            except NotImplementedError as err:
+                batch = env_actions(env, a, vector)
+            except (NotImplementedError, ValueError) as err:
                 return OracleResult(False, reward, steps, str(err))
-            _, reward, terminated, truncated, info = env.step(action)
-            steps += 1
+            for action in batch:
+                _, reward, terminated, truncated, info = env.step(action)
+                steps += 1
+                if terminated or truncated:
+                    return OracleResult(bool(info["success"]), float(reward), steps,
+                                        "" if info["success"] else ("time limit" if truncated else "task says failed"))
             if a.kind == "scroll":
                 time.sleep(SCROLL_SETTLE_S)  # Chromium animates wheel scrolls: let the page settle
-            if terminated or truncated:
-                return OracleResult(bool(info["success"]), float(reward), steps,
-                                    "" if info["success"] else ("time limit" if truncated else "task says failed"))
     return OracleResult(False, reward, steps, "oracle ran out of steps or time")
 
 
-def success_rate(env, seeds) -> tuple[float, list[OracleResult]]:
-    results = [run_episode(env, s) for s in seeds]
+def success_rate(env, seeds, vector: bool = False) -> tuple[float, list[OracleResult]]:
+    results = [run_episode(env, s, vector=vector) for s in seeds]
     return sum(r.success for r in results) / max(1, len(results)), results

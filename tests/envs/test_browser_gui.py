@@ -14,7 +14,7 @@ if not os.path.exists(os.environ.get("REWARDGYM_CHROMIUM", "/usr/bin/chromium"))
     pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it)", allow_module_level=True)
 
 import rewardgym  # noqa: E402,F401
-from rewardgym.envs.browser.actions import KEYS, GuiAction, encode  # noqa: E402
+from rewardgym.envs.browser.actions import KEYS, GuiAction, decode, encode, typing_actions  # noqa: E402
 
 # A form task: type the word shown into the box and press Enter. Also a double-click counter,
 # a scrollable list and a drag track, whose readings the tests check through the page.
@@ -130,6 +130,10 @@ def test_vector_actions_are_valid_and_decode_as_documented(form_env):
     ('click(1.2, 0.5)', "1.2"),
     ('swipe(0.1, 0.2)', "'swipe'"),
     (np.array([0.5] * 8 + [np.nan], np.float32), "nan"),
+    ('key("Shift+a")', "'Shift+a'"),                                # a Playwright key, but no key of KEYS
+    ('{"action": "key", "key": "KeyA"}', "'KeyA'"),
+    (np.array([0.5] * 5 + [1.5, 0.5, 0, 0], np.float32), "index 5 (text: a vocabulary index)"),
+    (np.array([0.5] * 6 + [-0.1, 0, 0], np.float32), "index 6 (key: a KEYS index)"),
 ])
 def test_bad_input_names_the_value_and_the_env_keeps_working(form_env, bad, named):
     obs, info = form_env.reset(seed=1)
@@ -171,3 +175,52 @@ def test_sb3_accepts_the_gui_space():
         check_env(env.unwrapped, skip_render_check=True)
     finally:
         env.close()
+
+
+def test_the_typing_rule_is_the_same_for_strings_and_vectors(form_env):
+    """free_text=False: type() types a vocabulary entry, key() presses a key of KEYS (named keys and
+    printable ASCII characters): other text goes in one key at a time, as a vector agent types it."""
+    obs, info = form_env.reset(seed=0)
+    word = obs["instruction"].split('"')[1]
+    with pytest.raises(ValueError, match="'APPLE' is not in this episode's vocabulary"):
+        form_env.step('type("APPLE")')
+    x, y = _centre(info["target_boxes"][0])
+    form_env.step(encode(GuiAction("click", x=x, y=y), form_env.unwrapped.vocabulary))
+    for action in typing_actions(word.upper(), form_env.unwrapped.vocabulary):  # not in the vocabulary: keys
+        assert action.kind == "key"
+        _, _, terminated, _, info = form_env.step(encode(action, form_env.unwrapped.vocabulary))
+        assert not terminated and info["action"] == action
+    page = form_env.unwrapped.session.page
+    assert page.evaluate("() => document.getElementById('t').value") == word.upper()
+    form_env.step('key("ControlOrMeta+a")')
+    form_env.step(encode(GuiAction("type", text=word), form_env.unwrapped.vocabulary))  # a vocabulary entry: one action
+    _, reward, terminated, _, info = form_env.step(encode(GuiAction("key", key="Enter"), form_env.unwrapped.vocabulary))
+    assert terminated and reward == 1.0 and info["success"]
+
+
+def test_free_text_allows_any_text_and_any_playwright_key(tmp_path):
+    folder = tmp_path / "task"
+    folder.mkdir()
+    (folder / "index.html").write_text(PAGE)
+    (folder / "task.json").write_text(json.dumps(TASK))
+    env = gym.make("rewardgym/Browser-v0", task_dir=str(folder), action_type="gui", free_text=True,
+                   frame_rate_limit=False, max_episode_steps=50)
+    try:
+        obs, info = env.reset(seed=1)
+        x, y = _centre(info["target_boxes"][0])
+        for action in (f"click({x}, {y})", 'type("Pe")', 'key("Shift+KeyA")', 'key("KeyR")'):
+            env.step(action)
+        assert env.unwrapped.session.page.evaluate("() => document.getElementById('t').value") == "PeAr"
+    finally:
+        env.close()
+
+
+def test_every_key_and_vocabulary_entry_round_trips_through_the_vector():
+    vocab = tuple(f"w{i}" for i in range(37))
+    for key in KEYS:
+        assert decode(encode(GuiAction("key", key=key), vocab), vocab).key == key
+    for word in vocab:
+        assert decode(encode(GuiAction("type", text=word), vocab), vocab).text == word
+    assert len(KEYS) == 110 and len(set(KEYS)) == 110
+    with pytest.raises(ValueError, match="character '\u00e9' of 'caf\u00e9' is no key"):
+        typing_actions("caf\u00e9", ())
