@@ -162,12 +162,13 @@ def completion_text(completion: Any) -> str:
 
 
 def make_trl_reward(alpha: float = 0.5, w_point: float = 1.0, w_coverage: float = 1.0, w_size: float = 0.0,
-                    columns: Sequence[str] = ("solution", "bbox")):
+                    columns: Sequence[str] = ("solution", "bbox", "target_boxes")):
     """Builds a reward function with the signature TRL's ``GRPOTrainer`` expects.
 
     TRL calls ``reward(prompts=..., completions=..., **dataset_columns)``. The function reads
     the target from the first of ``columns`` present (each cell a box ``[x1, y1, x2, y2]``, a
-    list of boxes (the best is scored), or the text of a box), and the optional columns
+    list of boxes (the best is scored), or the text of a box; ``target_boxes`` is the column of
+    rewardgym's recorded grounding datasets, see :mod:`.trl_grounding`), and the optional columns
     ``width``/``height`` (the frame of the box-size term). Completions are strings or chat
     messages. It returns one float per completion; unparsable text or a degenerate predicted
     box scores 0 (the model's error), while a target box that is not finite or has no positive
