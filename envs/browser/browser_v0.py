@@ -96,9 +96,9 @@ live browser's page and episode in progress cannot be carried); call ``reset()``
   ``"gui"`` and grounding episodes (point and box episodes of own tasks unchanged): ``actions.KEYS``
   grew from 16 to 110 keys (the vector's key index maps to other keys) and one typing rule holds
   for strings and vectors; grounding targets only elements a person can see, named by Chromium's
-  accessibility tree; MiniWoB++ pages are laid out in the package's 500x320 window (its
-  160x210 task area is the screenshot), as in the original, so widgets placed against the window
-  sit where they do there (``click-dialog`` is winnable).
+  accessibility tree; MiniWoB++ pages are laid out 500 px wide, the width of the package's window
+  (its 160x210 task area is the screenshot), as in the original, so widgets placed against the
+  window sit where they do there (``click-dialog`` is winnable).
 """
 from __future__ import annotations
 
@@ -165,9 +165,9 @@ class BrowserEnv(gym.Env, EzPickle):
         self.action_type, self.obs_type, self.render_mode = action_type, obs_type, render_mode
         self.viewport = (int(viewport[0]), int(viewport[1]))
         # the page's layout viewport: larger than what the agent sees where the task lays its page out
-        # in a larger window (MiniWoB++: the task's 160x210 area at the top left of a 500x320 window)
-        lw, lh = self.task.layout or self.viewport
-        self.layout = (max(lw, self.viewport[0]), max(lh, self.viewport[1]))
+        # in a larger window (MiniWoB++: the task's 160x210 area at the top left of a 500-px wide one)
+        lw, lh = self.task.layout or (None, None)
+        self.layout = (max(lw or 0, self.viewport[0]), max(lh or 0, self.viewport[1]))
         if not timeout_ms > 0:
             raise ValueError(f"timeout_ms must be > 0, got {timeout_ms!r}")
         self.timeout_ms, self._hung = float(timeout_ms), False

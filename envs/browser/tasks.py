@@ -9,7 +9,8 @@ A :class:`JSTask` knows its page URL and three snippets:
   type this episode (empty: the instruction's quoted words).
 
 A task may also give ``layout``, the size of the window its page is laid out in, when that is
-larger than what the agent sees (MiniWoB++: a 160x210 task area in a larger window).
+larger than what the agent sees (MiniWoB++: a 160x210 task area in a 500-px wide window); a
+``None`` in it keeps the view's width or height.
 
 rewardgym's own tasks (``assets/browser/own.*``), MiniWoB++ tasks and a user's folder of
 pages (``task.json``: ``{"page", "setup", "targets", "state"}``) are all JSTasks.
@@ -37,7 +38,7 @@ class JSTask:
     state: str
     init: str = ""       # run once after the page loads
     vocabulary: str = ""  # () => [strings] a "gui" action may type this episode ("" = the instruction's quoted words)
-    layout: tuple[int, int] | None = None  # the page's layout viewport (CSS px) when larger than the view
+    layout: tuple[int | None, int | None] | None = None  # the page's layout viewport (CSS px; None: the view's)
 
 
 def own_task(name: str) -> JSTask:
