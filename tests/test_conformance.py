@@ -3,7 +3,9 @@
 What Gymnasium's own env tests check, on our ids: ``check_env``, two envs with the same seed
 giving the same observations and rewards, pickling and ``copy.deepcopy`` (same task, same state,
 continuing identically), the spec's round trip (``gym.make(env.spec)``, ``EnvSpec.to_json``) and
-``gym.make_vec(id, 2, vectorization_mode="sync")`` stepping with random actions.
+``gym.make_vec(id, 2, vectorization_mode=...)`` stepping with random actions, ``"sync"`` and
+``"async"`` (Gymnasium's default start method: ``fork`` on Linux, after the dummy env it builds
+in this process to read the spaces).
 
 MuJoCo ids run with state observations, plus one pixels variant of each family (small frames).
 Browser ids start a Chromium each, so the default run checks two of them (the family id with point
@@ -156,8 +158,9 @@ def test_spec_round_trip(env_id, kwargs):
 
 
 @ALL
-def test_make_vec_sync_steps(env_id, kwargs):
-    venv = gym.make_vec(env_id, 2, vectorization_mode="sync", **kwargs)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_make_vec_steps(env_id, kwargs, mode):
+    venv = gym.make_vec(env_id, 2, vectorization_mode=mode, **kwargs)
     try:
         obs, _ = venv.reset(seed=0)
         assert venv.observation_space.contains(obs)

@@ -38,9 +38,12 @@ elements (tag, text, box in [0, 1]).
 ## Starting State
 ``reset(seed=...)`` builds the seeded episode on the page and returns the first observation only
 when the page is ready (web fonts loaded, images and CSS background images decoded, animations
-finished or 1 s passed; the screenshot then waits for a fresh frame). A freshly loaded page first runs one warm-up episode,
-and Chromium re-rasters changed tiles whole (``--disable-partial-raster``), so the same seed
-gives the same pixels on a cold page, on another env, or later in the same env.
+finished or 1 s passed; the screenshot then waits for a fresh frame). A freshly loaded page first
+runs one warm-up episode (``setup(0)``), then its timers are stopped and it is loaded again, so
+its resources are cached and nothing the warm-up started runs into the first episode; the pointer
+leaves the page at each reset (no element starts hovered), and Chromium re-rasters changed tiles
+whole (``--disable-partial-raster``): the same seed gives the same pixels on a cold page, on
+another env, or later in the same env.
 
 ## Rewards and Episode End
 The task's own reward: own tasks +1 for the correct element, -1 for a wrong one, 0 for a click
@@ -69,7 +72,10 @@ server's origin, whichever layer refused them (request routing or the env's prox
 spec and random generator: the same task, settings and next unseeded episode, on a fresh page (a
 live browser's page and episode in progress cannot be carried); call ``reset()``.
 ``close()`` stops this env's page (and Chromium with the process's last env); a later
-``reset()`` relaunches it.
+``reset()`` relaunches it. Each process has its own Chromium, task server and network namespace:
+a forked child (Gymnasium's ``AsyncVectorEnv`` and SB3's ``SubprocVecEnv`` fork by default on
+Linux) leaves its parent's alone and makes its own, and a forked copy of an env starts on a page of
+the child's at its next ``reset()``.
 
 ## Arguments
 | name | default | meaning |
@@ -116,7 +122,7 @@ from gymnasium.utils import EzPickle
 from . import actions
 from .page_js import after_action_js, reset_js
 from .server import shared_server
-from .session import DEFAULT_EXECUTABLE, PageSession
+from .session import DEFAULT_EXECUTABLE, STOP_TIMERS_JS, PageSession
 from .tasks import resolve
 from ..gui.contract import instruction_space
 from .watchdog import Watchdog
@@ -177,7 +183,7 @@ class BrowserEnv(gym.Env, EzPickle):
         user_page = task_dir is not None or page is not None
         self.frame_rate_limit = user_page if frame_rate_limit is None else frame_rate_limit
         self.executable_path = executable_path
-        self.session = self._new_session()
+        self.session, self._pid = self._new_session(), os.getpid()
         self._reset_js = reset_js(self.task, obs_type == "elements", self.viewport)
         self._after_action_js = after_action_js(self.task, obs_type == "elements")
         w, h = self.viewport
@@ -322,20 +328,29 @@ class BrowserEnv(gym.Env, EzPickle):
 
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if self._pid != os.getpid():  # a copy forked from another process: its own server and page here
+            self.__setstate__(self.__getstate__())
         super().reset(seed=seed)
-        self._steps = 0
+        stepped, self._steps = self._steps > 0, 0
         if self.session is None:  # closed: relaunch (stable-baselines3's check_env resets after close())
             self.session = self._new_session()
             self._loaded = False
         page = self.session.ensure_page()
         try:
+            if stepped:  # the pointer leaves the page: no element of the next episode starts hovered
+                self._call("pointer reset", lambda: page.mouse.move(-1, -1))
             if not self._loaded or page.url != self.page_url:
-                self._call("page load", lambda: page.goto(self.page_url, wait_until="load"))
-                if self.task.init:
-                    self._call("page init", lambda: page.evaluate(self.task.init))
                 # One warm-up episode on a fresh page: what the first setup fetches or lays out
-                # lazily (icon sprites, fonts, first-layout effects) is then the same for every episode.
-                self._call("warm-up setup", lambda: page.evaluate(self._reset_js, 0))
+                # lazily (icon sprites, fonts) is then cached for every episode. The page is then
+                # loaded again, its timers stopped first: nothing the warm-up started (a timer, a
+                # navigation) runs into the first episode.
+                for load in ("page load", "page load after the warm-up"):
+                    self._call(load, lambda: page.goto(self.page_url, wait_until="load"))
+                    if self.task.init:
+                        self._call("page init", lambda: page.evaluate(self.task.init))
+                    if load == "page load":
+                        self._call("warm-up setup", lambda: page.evaluate(self._reset_js, 0))
+                        self._call("warm-up end", lambda: page.evaluate(STOP_TIMERS_JS))
                 self._loaded = True
             episode_seed = int(self.np_random.integers(0, 2**31 - 1))
             out = self._call("task setup", lambda: page.evaluate(self._reset_js, episode_seed))
@@ -363,7 +378,7 @@ class BrowserEnv(gym.Env, EzPickle):
     def gui_action(self, action) -> actions.GuiAction:
         """The :class:`~.actions.GuiAction` that ``step`` runs for ``action`` under ``"gui"``: a
         vector of the action space (decoded with this episode's vocabulary), or a string, dict or
-        ``GuiAction`` (``parse_action``; its text checked against the vocabulary and ``max_text_len``)."""
+        ``GuiAction`` (``parse_action``; checked under the typing rule, ``actions.check_typing``)."""
         if isinstance(action, (str, dict, actions.GuiAction)):
             return actions.check_typing(actions.parse_action(action), self.vocabulary, self.max_text_len,
                                         self.free_text)

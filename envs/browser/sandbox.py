@@ -11,6 +11,11 @@ Inside the namespace there is nothing but the env's own listening sockets: the h
 loopback servers, other machines and DNS are unreachable whatever a page, worker, worklet or
 WebRTC stack tries. Playwright talks to Chromium over a pipe, not the network.
 
+Each process has its own namespace: a process forked from one that already has a namespace
+(Gymnasium's ``AsyncVectorEnv`` and SB3's ``SubprocVecEnv`` with the ``fork`` start method)
+forgets the inherited one in the child (closing only the child's copies of its descriptors; the
+parent's helper runs on) and makes its own on first use.
+
 Where the namespace cannot be had (no ``unshare``/``nsenter``, user namespaces disabled), the
 env warns once and runs Chromium in the host's network namespace: the proxy and request
 routing layers (``server.py``, ``session.py``) remain.
@@ -18,7 +23,6 @@ routing layers (``server.py``, ``session.py``) remain.
 from __future__ import annotations
 
 import atexit
-import functools
 import os
 import shutil
 import socket
@@ -70,7 +74,7 @@ class NetSandbox:
                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         finally:
             theirs.close()
-        self._ctl, self._lock, self._dir = ours, threading.Lock(), None
+        self._ctl, self._lock, self._owner = ours, threading.Lock(), os.getpid()
         ours.settimeout(10)
         try:
             ready = ours.recv(1)
@@ -93,42 +97,68 @@ class NetSandbox:
         return socket.socket(fileno=fds[0])
 
     def wrap(self, executable: str) -> str:
-        """Path of a wrapper that runs ``executable`` (with its arguments) inside the namespace."""
+        """Path of a new wrapper that runs ``executable`` (with its arguments) inside the namespace;
+        :meth:`unwrap` removes it once the program started (nothing is left behind by worker
+        processes that end without running ``atexit``)."""
+        if self._owner != os.getpid():
+            raise SandboxUnavailable("this namespace belongs to another process (a fork's parent); "
+                                     "use shared_sandbox() in this one")
         if self._proc.poll() is not None:  # nsenter -t would name a dead (or reused) process id
             raise SandboxUnavailable(f"the network namespace helper (pid {self.pid}) exited with code "
                                      f"{self._proc.returncode}; restart the Python process")
-        if self._dir is None:
-            self._dir = tempfile.mkdtemp(prefix="rewardgym-netns-")
-        path = os.path.join(self._dir, f"browser-{abs(hash(executable))}")
-        if not os.path.exists(path):
-            enter = f"-t {self.pid} " + ("-U -n --preserve-credentials" if self.rootless else "-n")
-            with open(path, "w") as f:
-                f.write(f'#!/bin/sh\nexec {shutil.which("nsenter")} {enter} -- "{executable}" "$@"\n')
-            os.chmod(path, 0o700)
+        fd, path = tempfile.mkstemp(prefix="rewardgym-netns-")
+        enter = f"-t {self.pid} " + ("-U -n --preserve-credentials" if self.rootless else "-n")
+        with os.fdopen(fd, "w") as f:
+            f.write(f'#!/bin/sh\nexec {shutil.which("nsenter")} {enter} -- "{executable}" "$@"\n')
+        os.chmod(path, 0o700)
         return path
 
-    def close(self) -> None:
+    @staticmethod
+    def unwrap(path: str) -> None:
+        """Removes a wrapper made by :meth:`wrap`."""
         try:
-            self._ctl.close()
+            os.unlink(path)
         except OSError:
             pass
+
+    def close(self) -> None:
+        """Ends the helper (and so the namespace). In a forked child this closes only the child's
+        copies of the descriptors: the helper belongs to the parent and runs on."""
+        for f in (self._ctl, self._proc.stderr):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+        if self._owner != os.getpid():
+            return
         if self._proc.poll() is None:
             self._proc.terminate()
             try:
                 self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+                self._proc.wait(timeout=5)
 
 
-@functools.lru_cache(maxsize=1)
+_SHARED: dict[str, NetSandbox | None] = {}   # "box": this process's namespace once asked for
+_SHARED_LOCK = threading.Lock()
+
+
 def shared_sandbox() -> NetSandbox | None:
     """This process's namespace, or ``None`` (with one warning) where none can be made.
 
     ``REWARDGYM_BROWSER_NETNS=0`` turns the namespace off (for tests of the other layers);
     ``=user`` makes it with a user namespace even as root (the unprivileged way, for tests)."""
+    with _SHARED_LOCK:
+        if "box" not in _SHARED:
+            _SHARED["box"] = new_sandbox()
+        return _SHARED["box"]
+
+
+def new_sandbox() -> NetSandbox | None:
+    """A namespace that no one else shares (ended at exit), or ``None`` with the warning of
+    :func:`shared_sandbox`."""
     mode = os.environ.get("REWARDGYM_BROWSER_NETNS", "1")
     if mode == "0":
         return None
@@ -144,3 +174,15 @@ def shared_sandbox() -> NetSandbox | None:
         return None
     atexit.register(box.close)
     return box
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: drop the parent's namespace (the child makes its own when asked)."""
+    global _SHARED_LOCK
+    _SHARED_LOCK = threading.Lock()  # another thread may have held it at the fork
+    box = _SHARED.pop("box", None)
+    if box is not None:
+        box.close()  # only the child's copies of its descriptors: see NetSandbox.close
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

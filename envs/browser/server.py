@@ -2,7 +2,8 @@
 
 Serves rewardgym's own pages under ``/rg/`` (``assets/browser``), MiniWoB++'s pages from the
 installed ``miniwob`` package under ``/miniwob/`` (never copied into this repository), and any
-user task folder under ``/user/<n>/``. One server per process, shared by its envs.
+user task folder under ``/user/<n>/``. One server per process, shared by its envs: a forked
+child forgets its parent's (closing only its own copies of the sockets) and starts its own.
 
 Its sockets listen on 127.0.0.1 inside the process's network namespace (``sandbox.py``) when
 one can be had, else on the host's loopback. Two kinds:
@@ -17,7 +18,6 @@ one can be had, else on the host's loopback. Two kinds:
 """
 from __future__ import annotations
 
-import functools
 import http.server
 import os
 import select
@@ -124,7 +124,7 @@ class TaskServer:
         self._endpoints: dict[int, _Endpoint] = {}
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
-        self._closed = False
+        self._closed, self._owner = False, os.getpid()
         origin = self._listen(None, proxy=False)
         self.netloc = "127.0.0.1:%d" % origin.socket.getsockname()[1]
         self.origin = f"http://{self.netloc}"
@@ -201,15 +201,43 @@ class TaskServer:
         return prefix
 
     def close(self) -> None:
+        """Stops serving. In a forked child only the child's copies of the sockets and of the wake
+        pipe are closed: the parent's server (its thread did not come along) serves on."""
         self._closed = True
-        os.write(self._wake_w, b"x")
+        if self._owner == os.getpid():
+            os.write(self._wake_w, b"x")
         with self._lock:
             for ep in self._endpoints.values():
                 ep.socket.close()
             self._endpoints.clear()
+        if self._owner != os.getpid():
+            for fd in (self._wake_r, self._wake_w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
 
-@functools.lru_cache(maxsize=1)
+_SHARED: dict[str, TaskServer] = {}   # "server": this process's server once asked for
+_SHARED_LOCK = threading.Lock()
+
+
 def shared_server() -> TaskServer:
     """One server per process, shared by every browser env in it."""
-    return TaskServer()
+    with _SHARED_LOCK:
+        if "server" not in _SHARED:
+            _SHARED["server"] = TaskServer()
+        return _SHARED["server"]
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: drop the parent's server (the child starts its own when asked)."""
+    global _SHARED_LOCK
+    _SHARED_LOCK = threading.Lock()  # another thread may have held it at the fork
+    server = _SHARED.pop("server", None)
+    if server is not None:
+        server._lock = threading.Lock()  # its thread may have held it at the fork
+        server.close()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

@@ -11,6 +11,13 @@ Three layers keep a page to the task server's own origin (see docs/browser.md, "
    closes page WebSockets unconnected.
 
 A crashed or hung browser is relaunched by the next ``reset()``.
+
+Everything here belongs to the process that made it. A child forked from a process with a live
+browser (Gymnasium's ``AsyncVectorEnv`` and SB3's ``SubprocVecEnv`` fork by default on Linux)
+drops the inherited Playwright driver and browser without driving them: it closes its own
+copies of the driver's pipes and event-loop descriptors (else the parent's driver would not see
+its pipe close, and the parent's ``close()`` would wait for the child to exit) and launches its
+own browser when an env of its own needs one.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import atexit
 import collections
 import os
 import threading
+import weakref
 
 DEFAULT_EXECUTABLE = os.environ.get("REWARDGYM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -37,6 +45,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 UNLIMITED_FRAME_RATE_ARGS = ["--disable-frame-rate-limit", "--disable-gpu-vsync"]
 # Records what a click hit: the mousedown target, kept even if a page handler then replaces it;
 # the env describes it and clears it in the same call that reads the task state.
+# Stops every timer and animation-frame callback a document scheduled (a window numbers each kind
+# from 1 up), before the env loads the page again: a navigation that a timer would start then
+# cannot race the env's own load.
+STOP_TIMERS_JS = """() => { const last = setTimeout(() => 0, 0), frame = requestAnimationFrame(() => 0);
+  for (let i = 1; i <= last; i++) { clearTimeout(i); clearInterval(i); }
+  for (let i = 1; i <= frame; i++) cancelAnimationFrame(i); }"""
 CLICK_RECORDER_JS = "window.addEventListener('mousedown', (ev) => { window.__rgHit = ev.target; }, true);"
 
 
@@ -45,6 +59,7 @@ class BrowserProcess:
 
     _shared: dict[tuple, "BrowserProcess"] = {}
     _lock = threading.Lock()
+    _inherited: list["BrowserProcess"] = []  # a forked child's copies of its parent's: kept, never driven
 
     def __init__(self, executable: str, args: tuple[str, ...] = tuple(CHROMIUM_ARGS), sandbox=None):
         if not os.path.exists(executable):
@@ -55,6 +70,7 @@ class BrowserProcess:
         self.users = 0
         self._pw = None
         self.browser = None
+        self.owner = os.getpid()
 
     @classmethod
     def acquire(cls, executable: str = DEFAULT_EXECUTABLE, frame_rate_limit: bool = True,
@@ -70,6 +86,8 @@ class BrowserProcess:
             return proc
 
     def release(self) -> None:
+        if self.owner != os.getpid():  # a forked child's copy of its parent's browser
+            return
         with self._lock:
             self.users -= 1
             if self.users <= 0:
@@ -85,10 +103,16 @@ class BrowserProcess:
 
         self._pw = sync_playwright().start()
         executable = self.sandbox.wrap(self.executable) if self.sandbox is not None else self.executable
-        self.browser = self._pw.chromium.launch(executable_path=executable, headless=True, args=list(self.args))
+        try:
+            self.browser = self._pw.chromium.launch(executable_path=executable, headless=True, args=list(self.args))
+        finally:
+            if self.sandbox is not None:
+                self.sandbox.unwrap(executable)
         return self.browser
 
     def shutdown(self) -> None:
+        if self.owner != os.getpid():
+            return
         for closer in (lambda: self.browser and self.browser.close(), lambda: self._pw and self._pw.stop()):
             try:
                 closer()
@@ -109,6 +133,47 @@ class BrowserProcess:
             if b"chrom" in os.path.basename(argv[0]) and not any(a.startswith(b"--type=") for a in argv):
                 return pid
         return None
+
+
+    def _drop_in_fork(self) -> None:
+        """In a forked child: close the child's copies of the driver's pipes and of its event
+        loop's epoll and wake-up sockets, and never touch the objects again (their finalizers
+        would unregister descriptors from the epoll instance the child shares with the parent)."""
+        BrowserProcess._inherited.append(self)
+        manager = getattr(getattr(self._pw, "stop", None), "__self__", None)  # the sync_playwright() object
+        if manager is None:
+            return
+        closers = []
+        try:
+            popen = manager._client._transport._proc._transport._proc
+            closers += [popen.stdin.close, popen.stdout.close]
+        except AttributeError:
+            pass
+        loop = getattr(manager, "_loop", None)
+        for name in ("_ssock", "_csock"):
+            if getattr(loop, name, None) is not None:
+                closers.append(getattr(loop, name).close)
+        selector = getattr(getattr(loop, "_selector", None), "_selector", None)
+        if selector is not None:
+            closers.append(selector.close)
+        for close in closers:
+            try:
+                close()
+            except (OSError, ValueError):
+                pass
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: drop the parent's browsers (see the module docstring)."""
+    BrowserProcess._lock = threading.Lock()  # another thread may have held it at the fork
+    for proc in BrowserProcess._shared.values():
+        proc._drop_in_fork()
+    BrowserProcess._shared = {}
+    for session in list(PageSession.live):
+        session.context = session.page = None  # so a forked env's step() asks for reset()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def descendants(root: int) -> list[int]:
@@ -140,6 +205,8 @@ class PageSession:
     """One isolated browser context and page, locked to the origin of ``server`` (a
     :class:`~.server.TaskServer`), with its own proxy endpoint of that server."""
 
+    live: "weakref.WeakSet[PageSession]" = weakref.WeakSet()
+
     def __init__(self, server, viewport: tuple[int, int], executable: str = DEFAULT_EXECUTABLE,
                  timeout_ms: float = 5000, frame_rate_limit: bool = True):
         self.origin, self.viewport, self.timeout_ms = server.origin, viewport, timeout_ms
@@ -148,8 +215,10 @@ class PageSession:
         self._count_lock = threading.Lock()
         self._close_proxy = None
         self.context = self.page = None
+        self.owner = os.getpid()
         self.proc = BrowserProcess.acquire(executable, frame_rate_limit, server.sandbox)
         self.proxy_url, self._close_proxy = server.proxy(self._block)
+        PageSession.live.add(self)
 
     def _block(self, url: str) -> None:
         """Counts one refused request; called by routing (this thread) and the proxy (server threads)."""
@@ -171,6 +240,9 @@ class PageSession:
         ws.close()
 
     def ensure_page(self):
+        if self.owner != os.getpid():
+            raise RuntimeError("this page belongs to the process this one was forked from; make a new env "
+                               "(or reset() the env, which makes its own page) in this process")
         if self.page is not None and not self.page.is_closed() and self.proc.browser is not None \
                 and self.proc.browser.is_connected() and not getattr(self, "_crashed", False):
             return self.page
@@ -189,6 +261,9 @@ class PageSession:
         return self.page
 
     def close_page(self) -> None:
+        if self.owner != os.getpid():  # a forked child's copy: the parent's page, not driven from here
+            self.context = self.page = None
+            return
         try:
             if self.context is not None:
                 self.context.close()
@@ -198,6 +273,9 @@ class PageSession:
 
     def close(self) -> None:
         self.close_page()
+        if self.owner != os.getpid():
+            self._close_proxy = self.proc = None
+            return
         if self._close_proxy is not None:
             self._close_proxy()
             self._close_proxy = None

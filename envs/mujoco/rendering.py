@@ -21,6 +21,7 @@ Example:
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import mujoco
@@ -29,6 +30,7 @@ import numpy as np
 from .checks import check_size
 
 __all__ = ["FastRenderer", "FreeCamera", "SizedFrames", "camera_id"]
+_INHERITED: list = []  # a forked child's copies of its parent's renderers: kept, never freed here
 
 
 @dataclass(frozen=True)
@@ -87,19 +89,38 @@ class FastRenderer:
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
         self.model, self.width, self.height = model, width, height
         self.camera, self._track = self._resolve(camera)
+        self._quality = (antialias, slices)
+        self._flags = {"shadows": shadows, "reflections": reflections, "skybox": skybox}
+        self._renderer = self._new_renderer()
+
+    def _new_renderer(self) -> mujoco.Renderer:
+        """A ``mujoco.Renderer`` of this process (its GL context cannot serve a forked child: see
+        ``egl_fork.py``), with this renderer's quality and flags."""
         # multisampling and the tessellation of spheres, capsules and cylinders are fixed when the
         # GL context is made: set for this one only (offsamples 0; numslices, numstacks = slices/2)
-        quality = model.vis.quality
+        antialias, slices = self._quality
+        quality = self.model.vis.quality
         saved = (quality.offsamples, quality.numslices, quality.numstacks)
         if not antialias:
             quality.offsamples = 0
         if slices is not None:
             quality.numslices, quality.numstacks = int(slices), max(2, int(slices) // 2)
         try:
-            self._renderer = mujoco.Renderer(model, height=height, width=width)
+            renderer = mujoco.Renderer(self.model, height=self.height, width=self.width)
         finally:
             quality.offsamples, quality.numslices, quality.numstacks = saved
-        self.set_flags(shadows=shadows, reflections=reflections, skybox=skybox)
+        self._pid = os.getpid()
+        self._renderer = renderer
+        self.set_flags(**self._flags)
+        return renderer
+
+    def _forked(self) -> bool:
+        """True (once) in a forked child: the parent's renderer is kept, unused; a new one is made."""
+        if self._pid == os.getpid():
+            return False
+        _INHERITED.append(self._renderer)  # freeing it here would wait for the parent's render threads
+        self._renderer = None
+        return True
 
     def set_flags(self, shadows: bool | None = None, reflections: bool | None = None,
                   skybox: bool | None = None) -> None:
@@ -110,6 +131,9 @@ class FastRenderer:
                             (mujoco.mjtRndFlag.mjRND_SKYBOX, skybox)):
             if value is not None:
                 flags[flag] = bool(value)
+        self._flags = {"shadows": bool(flags[mujoco.mjtRndFlag.mjRND_SHADOW]),
+                       "reflections": bool(flags[mujoco.mjtRndFlag.mjRND_REFLECTION]),
+                       "skybox": bool(flags[mujoco.mjtRndFlag.mjRND_SKYBOX])}
 
     def _resolve(self, camera):
         """(camera id or MjvCamera, (tracked body id, look-at offset) or None)."""
@@ -136,12 +160,14 @@ class FastRenderer:
             bid, offset = track
             cam.lookat[:2] = data.xpos[bid, :2] + offset[:2]
             cam.lookat[2] = offset[2]
+        if self._renderer is None or self._forked():
+            self._renderer = self._new_renderer()
         self._renderer.update_scene(data, camera=cam)
         return self._renderer.render()
 
     def close(self) -> None:
-        """Frees the OpenGL context (idempotent)."""
-        if self._renderer is not None:
+        """Frees the OpenGL context (idempotent); a later :meth:`render` makes a new one."""
+        if self._renderer is not None and not self._forked():
             self._renderer.close()
             self._renderer = None
 

@@ -78,3 +78,32 @@ def test_a_page_cannot_close_itself_and_a_closed_page_ends_the_episode(env):
     assert terminated and reward == 0.0 and info["failure"] == "click: the page was closed"
     assert env.observation_space.contains(obs)
     _next_episode_succeeds(env)
+
+
+# setup(0), the env's warm-up episode on a fresh page, leaves a navigation 30 ms later and an
+# interval that recolours the page: neither may reach the first episode (nor any later one).
+LEAKY_SETUP = ("(seed) => { episode.done = false; episode.success = false; broken = false; "
+               "if (seed === 0) { setTimeout(() => { location.href = 'other.html'; }, 30); "
+               "setInterval(() => { document.body.style.background = 'red'; }, 5); } return 'Click ok.'; }")
+
+
+def test_the_warm_up_episode_leaves_nothing_running_into_the_first(tmp_path):
+    import time
+
+    (tmp_path / "index.html").write_text(PAGE)
+    (tmp_path / "other.html").write_text("<!DOCTYPE html><html><body>another page</body></html>")
+    (tmp_path / "task.json").write_text(json.dumps(dict(TASK, name="leaky-warm-up", setup=LEAKY_SETUP)))
+    e = gym.make("rewardgym/Browser-v0", task_dir=str(tmp_path))
+    try:
+        first, _ = e.reset(seed=1)
+        time.sleep(0.3)  # past the warm-up's timer
+        page = e.unwrapped.session.page
+        assert page.url == e.unwrapped.page_url
+        assert page.evaluate("() => document.body.style.background") == ""
+        assert np.array_equal(e.unwrapped._screenshot(), first["screenshot"])  # nothing repainted it
+        _, reward, terminated, _, info = _press(e, "ok")
+        assert info["success"] and reward == 1.0 and terminated and "failure" not in info
+        again, _ = e.reset(seed=1)  # later in the same env: the same pixels as on the cold page
+        assert np.array_equal(again["screenshot"], first["screenshot"])
+    finally:
+        e.close()

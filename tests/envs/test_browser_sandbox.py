@@ -251,7 +251,7 @@ def test_no_namespace_warns_and_names_the_guarantee_that_remains(monkeypatch):
 
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     with pytest.warns(RuntimeWarning, match="no network namespace for Chromium .*unshare.*confined by the env's proxy"):
-        assert sandbox.shared_sandbox.__wrapped__() is None
+        assert sandbox.new_sandbox() is None
 
 
 EXIT_SCRIPT = """
@@ -272,6 +272,42 @@ def test_the_namespace_helper_ends_with_its_interpreter():
     while os.path.exists(f"/proc/{pid}") and time.time() < deadline:
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{pid}"), "the namespace helper outlived its interpreter"
+
+
+def test_a_forked_child_makes_its_own_namespace_and_leaves_the_parents():
+    """The fork's copy of the parent's namespace is dropped in the child (only the child's copies
+    of its descriptors closed): the child makes a namespace of its own, which ends with the child,
+    and the parent's goes on serving."""
+    from rewardgym.envs.browser.sandbox import shared_sandbox
+
+    box = shared_sandbox()
+    if box is None:
+        pytest.skip("no network namespace on this machine")
+    parent_ns = os.readlink(f"/proc/{box.pid}/ns/net")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        msg = "?"
+        try:
+            child = shared_sandbox()
+            msg = "same" if child is box else f"{child.pid} {os.readlink(f'/proc/{child.pid}/ns/net')}"
+            child.listen().close()
+        except BaseException as err:
+            msg = repr(err)
+        finally:
+            os.write(write_end, msg.encode())
+            os._exit(0)
+    os.close(write_end)
+    msg = os.read(read_end, 500).decode()
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    child_pid, child_ns = msg.split()
+    assert int(child_pid) != box.pid and child_ns != parent_ns, msg
+    box.listen().close()  # the parent's helper still answers
+    deadline = time.time() + 5
+    while os.path.exists(f"/proc/{child_pid}") and time.time() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{child_pid}"), "the child's namespace helper outlived the child"
 
 
 CONTROL = r"""
