@@ -1,7 +1,7 @@
 """A tiny random Qwen2.5-VL and its processor, built from configs alone (no weights, no hub).
 
 It exists to run the GRPO grounding path (``benchmarks/grpo_grounding.py``,
-``tests/reward_wrappers/test_trl_grpo.py``) on a CPU: ~90k parameters (1 text layer and 1
+``tests/reward_wrappers/test_trl_grpo.py``) on a CPU: 87k parameters (1 text layer and 1
 vision block of width 32), a 12-token image (the processor resizes a 160x210 screenshot to at
 most 16 patches of 28x28), and a word-level tokenizer whose vocabulary has the chat and vision
 tokens Qwen2.5-VL's processor needs, some prompt words, and one token per point of a 10x10 grid,
