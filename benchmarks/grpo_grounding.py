@@ -13,7 +13,7 @@ Usage::
     rewardgym-record-grounding --out data/click --tasks click-button,click-link --train-seeds 0:2000 \\
         --test-seeds 100000:100200
     python benchmarks/grpo_grounding.py --model Qwen/Qwen2.5-VL-3B-Instruct --dataset data/click \\
-        --out runs/grpo --max-steps 500 --dtype bfloat16 --gradient-checkpointing --download
+        --out runs/grpo --max-steps 500 --dtype bfloat16 --download
     # on a CPU, the plumbing only: a tiny random model (benchmarks/tiny_vlm.py)
     python benchmarks/tiny_vlm.py --out /tmp/tiny-vlm
     python benchmarks/grpo_grounding.py --model /tmp/tiny-vlm --dataset assets/gui/sample --out /tmp/grpo \\
@@ -58,7 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--w-size", type=float, default=0.0, help="weight of GUI-G1's box-size term")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
                    help="weights' dtype (auto: the checkpoint's)")
-    p.add_argument("--gradient-checkpointing", action="store_true")
+    p.add_argument("--no-gradient-checkpointing", dest="checkpointing", action="store_false",
+                   help="keep activations instead of recomputing them (TRL's default is to recompute: less memory)")
     p.add_argument("--freeze-vision", action="store_true", help="train the language model only")
     p.add_argument("--download", action="store_true", help="let from_pretrained fetch the model from the hub")
     p.add_argument("--save", action="store_true", help="save the trained model and processor in OUT/model")
@@ -198,14 +199,15 @@ def run(a: argparse.Namespace, ready: dict) -> dict:
     if eval_rows is not None:
         summary["eval_before"] = evaluate(model, processor, eval_rows, reward, a.max_completion_length)
     trainable = {n: p.detach().to("cpu", copy=True) for n, p in model.named_parameters() if p.requires_grad}
-    # transformers 5 renamed gradient_checkpointing to activation_checkpointing (the old name warns)
+    # transformers 5 renamed gradient_checkpointing to activation_checkpointing (the old name warns); TRL's
+    # default (gradient_checkpointing=True) applies when neither is given, so the value is always given here
     fields = getattr(GRPOConfig, "__dataclass_fields__", {})
     checkpointing = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
     config = GRPOConfig(
         output_dir=str(a.out), max_steps=a.max_steps, per_device_train_batch_size=a.batch_size,
         num_generations=a.num_generations, max_completion_length=a.max_completion_length,
         learning_rate=a.learning_rate, beta=a.beta, temperature=a.temperature, seed=a.seed,
-        **({checkpointing: True} if a.gradient_checkpointing else {}),
+        **{checkpointing: a.checkpointing},
         bf16=cuda and a.dtype != "float32" and torch.cuda.is_bf16_supported(),
         use_cpu=not cuda, logging_steps=1, report_to="none", save_strategy="no", dataloader_num_workers=0)
     trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=config, train_dataset=rows,

@@ -66,7 +66,7 @@ class Recorded:
 def _args(grpo, model, out, *extra):
     return grpo.parse_args(["--model", str(model), "--dataset", str(SAMPLE), "--out", str(out), "--batch-size", "4",
                             "--num-generations", "4", "--max-completion-length", "3", "--learning-rate", "0.01",
-                            *extra])
+                            "--no-gradient-checkpointing", *extra])
 
 
 def test_grpo_trainer_scores_recorded_rows_with_trl_reward(grpo, tiny_model, tmp_path):
