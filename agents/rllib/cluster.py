@@ -7,8 +7,19 @@ and worker gRPC servers listen on all interfaces (seen with ``ss -ltnp``). So a 
 into a network namespace of its own (``unshare(CLONE_NEWNET)``, as root) with only its loopback
 up: Ray then finds no route out, takes 127.0.0.1 as the node address, every server it starts
 listens on 127.0.0.1 of that namespace, and nothing outside the namespace, the host's own
-interfaces included, can reach them. Where that is not allowed (no CAP_SYS_ADMIN), ``auto`` goes
-on with one warning line; ``true`` makes it an error. No dashboard is started either way.
+interfaces included, can reach them. Where that is not allowed (no CAP_SYS_ADMIN: the namespace
+is made with ``unshare(CLONE_NEWNET)`` alone, not through a user namespace), ``auto`` goes on with
+one warning line and Ray listens on all interfaces; ``true`` makes it an error.
+
+``include_dashboard=False`` stops the dashboard's web UI and its HTTP server, but Ray 2.60 still
+starts ``dashboard/dashboard.py`` as its API-server process with only the usage-stats module
+(``--modules-to-load=UsageStatsHead --disable-frontend``; ``services.start_api_server``, which
+``Node.start_head_processes`` always calls), and a ``DashboardAgent`` and a ``RuntimeEnvAgent``
+per node. In the namespace the TCP listeners are the GCS, the raylet, the driver's and the
+workers' gRPC servers and the runtime-env agent, all on 127.0.0.1.
+
+Every process of a local Ray stays in the run's process group (``RAY_process_group_cleanup_enabled=0``
+for the raylet), so killing the group stops the env runners at once.
 
 An address is checked with a TCP connect under ``ray.connect_timeout_s`` before Ray is asked,
 so an unreachable one fails in bounded time with one line naming it, not after Ray's retries.
@@ -101,6 +112,10 @@ def connect(ray_cfg: DictConfig, runtime_env: dict[str, Any] | None = None) -> d
                   runtime_env=runtime_env, ignore_reinit_error=True)
     if address in (None, "", "local"):
         private_network(ray_cfg.get("private_network", "auto"))
+        # Ray 2.60 puts each worker (env runners included) in a process group of its own; they then
+        # outlive a kill of the run's process group by 1-2 s (until they notice the raylet is gone).
+        # Off, every process of a local Ray stays in the run's group (the raylet reads this variable).
+        os.environ.setdefault("RAY_process_group_cleanup_enabled", "0")
         ray.init(address="local", num_cpus=ray_cfg.get("num_cpus"), num_gpus=ray_cfg.get("num_gpus"),
                  include_dashboard=False, **common)  # "local": a new instance, even where `ray start` runs one
     else:

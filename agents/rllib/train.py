@@ -3,7 +3,8 @@
 The envs, the reward and the run folder are the stable-baselines3 path's: the env stack of
 :func:`rewardgym.agents.env_factory.env_thunks` in every env runner (a Ray actor), Monitor files
 in ``monitor/``, TensorBoard in ``tb/``, checkpoints in ``checkpoints/`` (``state.json`` names
-the newest; ``resume=true`` continues from it after a kill), the final policy's ground-truth
+the newest; ``resume=true`` continues from it after a kill; see :func:`checkpoint_due` for when
+they are saved), the final policy's ground-truth
 evaluation beside a random policy's, ``metrics.json`` and ``learning_curve.png``
 (:func:`rewardgym.agents.run_outputs.write_run_outputs`).
 
@@ -76,6 +77,20 @@ def build_config(agent: DictConfig, env_name: str, seed: int):
             .callbacks(on_episode_end=on_episode_end)
             .reporting(metrics_num_episodes_for_smoothing=100)
             .debugging(seed=int(seed), log_level="ERROR"))
+
+
+def checkpoint_due(steps: int, last_ckpt: int, freq: int, next_iteration: int) -> bool:
+    """Whether to save after an iteration that ended at ``steps`` (the last checkpoint at
+    ``last_ckpt``): yes when one more iteration of ``next_iteration`` env steps would leave more
+    than ``freq`` steps unsaved. A kill then loses at most ``freq`` steps (one iteration where
+    ``freq`` is smaller), if no iteration samples more than ``next_iteration``.
+
+    >>> [s for s in range(1025, 12 * 1025, 1025) if checkpoint_due(s, 0, 10_000, 1025)][:1]
+    [9225]
+    >>> checkpoint_due(1025, 0, 1500, 1025), checkpoint_due(1025, 1025, 1500, 1025)
+    (True, False)
+    """
+    return steps > last_ckpt and steps - last_ckpt + next_iteration > freq
 
 
 def _save(algo, ckpt_dir: Path, steps: int) -> Path:
@@ -182,6 +197,9 @@ def _train(cfg: DictConfig, run_dir: Path, spec: EnvSpec, state: dict | None, sh
     board = _Board(run_dir / "tb" / "RLLIB_PPO")
     total, freq = int(agent.total_timesteps), int(cfg.checkpoint_freq)
     steps, last_ckpt = start_steps, start_steps
+    # env steps of the largest iteration so far (RLlib samples about the train batch, a few more
+    # where episodes end inside a fragment); before the first, the configured batch
+    largest = int(agent.ppo.get("train_batch_size_per_learner", 0)) * max(1, int(agent.learners.num))
     timing = {"iterations": 0, "sample_s": 0.0, "learn_s": 0.0}
     t0, cpu0 = time.perf_counter(), time.process_time()
     while steps < total:
@@ -189,13 +207,14 @@ def _train(cfg: DictConfig, run_dir: Path, spec: EnvSpec, state: dict | None, sh
         result = algo.train()
         sampled = int(result.get("env_runners", {}).get("num_env_steps_sampled", 0))
         steps += sampled
+        largest = max(largest, sampled)
         timers = result.get("timers", {})
         timing["iterations"] += 1
         timing["sample_s"] += float(timers.get("env_runner_sampling_timer", 0.0))
         timing["learn_s"] += float(timers.get("learner_update_timer", 0.0))
         shared = ray.get(scorer_actors[0].stats.remote()) if scorer_actors else None
         board.log(result, steps, sampled / max(time.perf_counter() - t_iter, 1e-9), shared)
-        if steps - last_ckpt >= freq:
+        if steps < total and checkpoint_due(steps, last_ckpt, freq, largest):
             _save(algo, ckpt_dir, steps)
             last_ckpt = steps
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0

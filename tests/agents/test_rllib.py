@@ -36,19 +36,29 @@ def _state(run_dir: Path):
         return None
 
 
+def _group(pgid: int) -> dict[str, str]:
+    """{pid: command line} of the live processes of process group ``pgid``."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                out[stat.parent.name] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def _listening_outside(pgid: int) -> list[str]:
     """Listening sockets, seen from this test's network namespace, owned by the run's processes
     (its process group: driver, raylet, GCS, runners)."""
     import shutil
 
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == pgid:
-                pids.append(stat.parent.name)
-        except (OSError, ValueError, IndexError):
-            continue
+    group = _group(pgid)
+    pids = list(group)
     assert len(pids) >= 3, "the driver, Ray's processes and the runners"
+    runners = [cmd for cmd in group.values() if cmd.startswith("ray::") and "EnvRunner" in cmd]
+    assert len(runners) == 2, f"both env runners are in the run's process group (a kill of it stops them): {group}"
     if shutil.which("ss") is None:
         return []
     out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines()
@@ -73,6 +83,10 @@ def killed_and_resumed(tmp_path_factory):
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
+    deadline = time.monotonic() + 2  # a killed process with many threads takes a moment to go
+    while _group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _group(proc.pid) == {}, "a process of the run outlived the kill of its process group"
     if os.geteuid() == 0:  # private_network=auto makes the namespace where the process may (root)
         assert listening == [], f"Ray of a local run listens outside its namespace: {listening}"
     killed_at = _state(run_dir)["num_timesteps"]
