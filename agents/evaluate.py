@@ -18,7 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 def run_episodes(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path: Path | None = None,
                  render_episodes: int = 0, deterministic: bool = True) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Runs ``episodes`` episodes with ``policy`` (an SB3 model, or None for uniform random
-    actions) on the env's ground-truth reward (the run's env stack without its reward wrapper).
+    actions) on the env's ground-truth reward (the run's env stack without its reward wrapper;
+    on ``eval.env`` when the config sets one, e.g. the live page of a dataset-trained GUI policy).
     Returns mean/std return, success rate, length, and the frames of the first
     ``render_episodes`` episodes."""
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
@@ -26,7 +27,8 @@ def run_episodes(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path
     from .env_factory import extra_wrappers, make_env
 
     render = "rgb_array" if render_episodes > 0 else None
-    base = DummyVecEnv([make_env(cfg.env, None, seed, None, render, extra_wrappers(cfg.get("wrappers")))])
+    env_cfg = cfg.eval.get("env") or cfg.env
+    base = DummyVecEnv([make_env(env_cfg, None, seed, None, render, extra_wrappers(cfg.get("wrappers")))])
     base.seed(seed)
     venv = base
     if vecnorm_path is not None and policy is not None:

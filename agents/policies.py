@@ -44,31 +44,39 @@ class InstructionFiLMExtractor(BaseFeaturesExtractor):
 
     Args:
         observation_space: ``Dict`` with an image (``image_key``) and token ids (``text_key``).
-        channels: channels of the three conv layers (the first two have stride 2: the heatmap has a
-            cell per 4x4 input pixels).
+        channels: channels of the three conv layers.
+        patch: the first layer's kernel and stride (a cell of the heatmap per ``patch x patch``
+            input pixels); the two others are 3x3 (the last dilated by 2) with stride 1.
         embed_dim: instruction embedding size.
+        dtype: ``"bfloat16"`` runs the convolutions under bfloat16 autocast (weights and outputs stay
+            float32); ``"auto"`` does so on CPUs that multiply bfloat16 in hardware (about 2x faster
+            there, measured; ``REWARDGYM_CPU_BF16=0`` turns it off) and on CUDA; ``"float32"`` never.
         image_key, text_key: the observation's keys.
     """
 
     def __init__(self, observation_space: spaces.Dict, channels: Sequence[int] = (16, 32, 32), embed_dim: int = 64,
-                 image_key: str = "screenshot", text_key: str = "instruction"):
+                 patch: int = 4, dtype: str = "auto", image_key: str = "screenshot", text_key: str = "instruction"):
         for key in (image_key, text_key):
             if key not in observation_space.spaces:
                 raise ValueError(f"InstructionFiLMExtractor needs observation key {key!r} (the env's obs through "
                                  f"InstructionTokens); got keys {list(observation_space.spaces)}")
+        if dtype not in ("auto", "bfloat16", "float32"):
+            raise ValueError(f"dtype must be 'auto', 'bfloat16' or 'float32', got {dtype!r}")
         if len(channels) != 3 or min(channels) < 1:
             raise ValueError(f"channels must be 3 positive integers, got {list(channels)}")
         image, text = observation_space[image_key], observation_space[text_key]
         c1, c2, c3 = (int(c) for c in channels)
         super().__init__(observation_space, features_dim=HEAD + c3 + embed_dim)
-        self.image_key, self.text_key = image_key, text_key
+        self.image_key, self.text_key, self.dtype = image_key, text_key, dtype
         in_ch, height, width = image.shape  # stable-baselines3 hands images channel-first
         vocab, max_tokens = int(text.high.max()) + 1, int(text.shape[0])
         self.embed = nn.Embedding(vocab, embed_dim, padding_idx=0)
         self.position = nn.Parameter(torch.zeros(max_tokens, embed_dim))
         self.text_mlp = nn.Sequential(nn.Linear(2 * embed_dim, embed_dim), nn.ReLU())
-        self.conv1 = nn.Conv2d(in_ch + 2, c1, 5, stride=2, padding=2)
-        self.conv2 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
+        if isinstance(patch, bool) or int(patch) != patch or patch < 1:
+            raise ValueError(f"patch must be an integer >= 1, got {patch!r}")
+        self.conv1 = nn.Conv2d(in_ch + 2, c1, int(patch), stride=int(patch))
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)
         self.conv3 = nn.Conv2d(c2, c3, 3, padding=2, dilation=2)
         self.film2, self.film3 = nn.Linear(embed_dim, 2 * c2), nn.Linear(embed_dim, 2 * c3)
         self.heat = nn.Conv2d(c3, 1, 1)
@@ -125,13 +133,29 @@ class InstructionFiLMExtractor(BaseFeaturesExtractor):
         h = self._film(self.conv3(h), self.film3, t)
         return self.heat(h).flatten(1), h.flatten(2), t
 
-    def forward(self, observations: dict) -> torch.Tensor:
-        logits, cells, t = self.heatmap(observations)
+    def _bfloat16(self, device: torch.device) -> bool:
+        if self.dtype != "auto":
+            return self.dtype == "bfloat16"
+        if device.type == "cuda":
+            return True
+        from rewardgym.reward_wrappers.clip_models import cpu_has_native_bfloat16
+
+        return device.type == "cpu" and cpu_has_native_bfloat16()
+
+    def features_and_logits(self, observations: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """The features (``forward``) and the heatmap's logits over cells (for supervised training)."""
+        device = observations[self.image_key].device
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self._bfloat16(device)):
+            logits, cells, t = self.heatmap(observations)
+        logits, cells, t = logits.float(), cells.float(), t.float()
         p = torch.softmax(logits, dim=-1)
         x, y = (p * self.cell_x).sum(-1, keepdim=True), (p * self.cell_y).sum(-1, keepdim=True)
         attended = torch.einsum("bn,bcn->bc", p, cells)
         wh = torch.sigmoid(self.size(attended))
-        return torch.cat([x, y, wh, attended, t], dim=-1)
+        return torch.cat([x, y, wh, attended, t], dim=-1), logits
+
+    def forward(self, observations: dict) -> torch.Tensor:
+        return self.features_and_logits(observations)[0]
 
 
 class GroundingPolicy(MultiInputActorCriticPolicy):

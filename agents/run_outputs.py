@@ -24,6 +24,8 @@ def write_run_outputs(cfg: DictConfig, run_dir: Path, metrics: dict, policy, vec
     n_eval, eval_seed = int(cfg.eval.episodes), int(cfg.seed) + 10_000
     metrics = {"env": cfg.env.id, "env_kwargs": env_kwargs(cfg.env),
                "reward": reward or cfg.reward.get("_target_") or "ground_truth", "seed": int(cfg.seed), **metrics}
+    if cfg.eval.get("env") is not None:  # evaluated elsewhere than trained (e.g. live pages of a dataset-trained policy)
+        metrics["eval_env"] = {"id": cfg.eval.env.id, "kwargs": env_kwargs(cfg.eval.env)}
     if n_eval > 0:
         video = run_dir / "eval.mp4" if cfg.eval.get("video") else None
         metrics["eval"] = rollout_stats(policy, cfg, n_eval, eval_seed, vecnorm_path, video)

@@ -99,6 +99,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
                 from .demos import pretrain
 
                 pretrain(model, cfg, factory, run_dir)
+            if (agent.get("warm_start") or {}).get("epochs"):  # GUI grounding: supervised on recorded boxes
+                from .gui_pretrain import warm_start
+
+                warm_start(model, cfg, run_dir)
 
     checkpoint = ResumableCheckpoint(ckpt_dir, int(cfg.checkpoint_freq))
     callbacks = [InfoLoggerCallback(), checkpoint]

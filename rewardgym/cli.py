@@ -54,6 +54,12 @@ RANGES: dict[str, Range] = {
     "eval.every_episodes": POSITIVE_INT,
     "agent.reward_chunk": POSITIVE_INT,       # null: the whole rollout
     "agent.demos": COUNT,                     # 0: no behaviour cloning
+    "agent.warm_start.epochs": COUNT,         # 0: no supervised warm start (agents/gui_pretrain.py)
+    "agent.warm_start.batch_size": POSITIVE_INT,
+    "agent.warm_start.learning_rate": POSITIVE,
+    "agent.warm_start.heatmap_coef": NON_NEGATIVE,
+    "agent.warm_start.std": POSITIVE,
+    "agent.warm_start.max_rows": POSITIVE_INT,  # null: every row
     "agent.bc.epochs": POSITIVE_INT,
     "agent.bc.batch_size": POSITIVE_INT,
     "agent.bc.learning_rate": POSITIVE,

@@ -254,9 +254,11 @@ def record(out: str | Path, tasks: Sequence[str], train_seeds: Sequence[int], te
     for f in (out / MANIFEST, ):
         f.unlink(missing_ok=True)  # from here on the folder is an unfinished recording
 
-    for t in tasks + test_tasks:
-        _check_task(t, viewport, int(train_seeds[0]))
-    _close_envs()  # the workers record; this process's Chromium is not needed any more
+    try:
+        for t in tasks + test_tasks:
+            _check_task(t, viewport, int(train_seeds[0]))
+    finally:
+        _close_envs()  # the workers record; this process's Chromium is not needed any more
     plan = plan_shards(tasks, test_tasks, train_seeds, test_seeds, int(shard_size))
     todo = [p for p in plan if not (out / "shards" / p[0]).is_dir()]
     total = sum(len(p[3]) for p in plan)
@@ -309,11 +311,10 @@ def _run_shards(out: Path, todo: list, viewport, processes: int | None, progress
     processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
     bar = tqdm(total=total, initial=done_before, unit="ep", desc="recording", disable=not progress, smoothing=0.1)
     jobs = [(name, task, seeds, viewport) for name, _, task, seeds in todo]
-    count = 0
+    count, pool = 0, None
     try:
         if processes == 1:
             results = map(_record_shard, jobs)
-            pool = None
         else:
             pool = mp.get_context("forkserver").Pool(processes)
             results = pool.imap_unordered(_record_shard, jobs)
@@ -324,8 +325,12 @@ def _run_shards(out: Path, todo: list, viewport, processes: int | None, progress
         if pool is not None:
             pool.close()
             pool.join()
+            pool = None
     finally:
+        if pool is not None:  # interrupted: the finished shards are saved, the workers stop
+            pool.terminate()
         bar.close()
+        _close_envs()  # processes=1 recorded here
     return count
 
 

@@ -80,7 +80,8 @@ def _load(dataset: str, split: str, tasks: tuple[str, ...] | None):
             if unknown:
                 raise ValueError(f"tasks {unknown} are not in split {split!r} of {dataset!r}; it has {sorted(have)}")
             wanted = set(tasks)
-            ds = ds.filter(lambda t: t in wanted, input_columns="task")
+            rows = [i for i, t in enumerate(ds["task"]) if t in wanted]
+            ds = ds.select(rows, keep_in_memory=True)  # writes no cache file beside the dataset
         boxes = target_boxes(ds)
         frames = decode_images(ds)
         n = len(ds)

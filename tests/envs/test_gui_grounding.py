@@ -140,8 +140,10 @@ def test_rows_sampled_with_the_env_rng_and_by_index(tmp_path):
     assert info["index"] == 4 and info["seed"] == 4 and obs["screenshot"][0, 0, 0] == 160
     with pytest.raises(ValueError, match=r"options\['index'\] must be an integer in \[0, 6\), got 6"):
         a.reset(options={"index": 6})
+    files = sorted(p.name for p in __import__("pathlib").Path(path).rglob("*"))
     only = GroundingEnv(path, tasks=["t1"])
     assert len(only) == 3 and only.task_names == ["t1"]
+    assert sorted(p.name for p in __import__("pathlib").Path(path).rglob("*")) == files  # no cache written beside it
     with pytest.raises(ValueError, match=r"tasks \['nope'\] are not in split 'train'"):
         GroundingEnv(path, tasks=["nope"])
 
