@@ -16,7 +16,8 @@ One Chromium serves every task (a keeper env holds it). Heavy: run it niced::
     nice -n 10 .venv/bin/python benchmarks/miniwob_table.py [--seeds 20] [--out docs/miniwob.md] [--json rows.json]
 
 ``--tasks a b --merge rows.json`` re-measures only those tasks and writes the whole table with the
-other rows taken from an earlier run's ``--json`` file.
+other rows taken from an earlier run's ``--json`` file; ``--from-json rows.json`` writes the table
+of an earlier run again, measuring nothing.
 """
 from __future__ import annotations
 
@@ -87,6 +88,10 @@ def notes(row: dict) -> str:
         parts.append(f"vector-form misses: {row['vector_why']}")
     if not row["playable"] and row["why"]:
         parts.append(row["why"])
+    if row.get("earlier"):
+        was = ", ".join(f"{'oracle' if k == 'oracle' else 'vector form'} {v:.0%}"
+                        for k, v in row["earlier"].items() if v is not None)
+        parts.append(f"re-measured in a later run (--tasks ... --merge); the full run had: {was}")
     return "; ".join(parts).replace("|", "/")
 
 
@@ -144,6 +149,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None, help="also write the rows as JSON here")
     ap.add_argument("--merge", default=None, help="rows of an earlier --json run for the tasks not re-measured")
     ap.add_argument("--no-vector", action="store_true", help="skip the vector-form oracle column")
+    ap.add_argument("--from-json", default=None, help="write --out from an earlier --json run, measuring nothing")
     a = ap.parse_args(argv)
     try:
         if a.seeds < 1:
@@ -152,6 +158,11 @@ def main(argv=None) -> int:
     except ValueError as err:  # bad input: one line, exit code 2
         print(f"miniwob_table.py: {err}", file=sys.stderr)
         return 2
+    if a.from_json:  # the table again (e.g. after a change of the notes), from measured rows
+        done = json.loads(Path(a.from_json).read_text())
+        Path(a.out).write_text(markdown(done["rows"], done["seeds"], done["seconds"]))
+        print(f"wrote {a.out}")
+        return 0
     keeper = BrowserEnv(task="miniwob/click-test")  # holds the process's Chromium between tasks
     keeper.reset(seed=0)
     start, rows = time.monotonic(), []
@@ -170,6 +181,9 @@ def main(argv=None) -> int:
         seconds += earlier.get("seconds", 0.0)
         fresh = {r["task"]: r for r in rows}
         old = {r["task"]: r for r in earlier["rows"]}
+        for name, r in fresh.items():  # keep what the earlier run measured, for the notes
+            if name in old:
+                r["earlier"] = old[name].get("earlier") or {k: old[name].get(k) for k in ("oracle", "vector")}
         rows = [fresh.get(n) or old[n] for n in miniwob.task_names() if n in fresh or n in old]
     if a.json:
         Path(a.json).write_text(json.dumps({"seeds": a.seeds, "seconds": seconds, "rows": rows}, indent=1))
