@@ -61,7 +61,9 @@ episodes) truncate it. A page that breaks its own episode
 ``target_boxes``, the accessible role and name of that target as Chromium computes them (its
 ``Element.computedRole`` / ``computedName``, the values of its accessibility tree; ``""`` where
 it has none, e.g. a ``<label>`` target, which the tree folds into its control), read in the same
-page call as the boxes (about 1 ms more per reset and step); ``click``: ``{x, y, tag, id, text}`` of the element under an action's point;
+page call as the boxes (about 1 ms more per reset and step). Both are absent from the info of
+the step that ends the episode (``terminated``: nothing is left to act on), so a task with one
+target gives infos of one shape, which Gymnasium's vector envs need to batch them; ``click``: ``{x, y, tag, id, text}`` of the element under an action's point;
 ``action`` (``"gui"``): the ``GuiAction`` run; ``vocabulary`` (``"gui"``): what ``type`` may
 type; ``blocked_requests``: the number of requests refused so far because they left the task
 server's origin, whichever layer refused them (request routing or the env's proxy); ``failure``
@@ -319,6 +321,7 @@ class BrowserEnv(gym.Env, EzPickle):
             except PageFailure:
                 pass
         info = self._info({"targets": {"boxes": np.zeros((0, 4), np.float32), "roles": []}})
+        del info["target_boxes"], info["target_elements"]  # the episode ended: see Info
         info.update(click=click, success=False, failure=reason)
         return self._obs(None, frame=frame), 0.0, True, False, info
 
@@ -412,6 +415,8 @@ class BrowserEnv(gym.Env, EzPickle):
                 info["action"] = act
             info["success"] = bool(state["success"])
             terminated = bool(state["done"])
+            if terminated:  # no targets after the episode's end (see Info)
+                del info["target_boxes"], info["target_elements"]
             truncated = not terminated and self.max_steps is not None and self._steps >= self.max_steps
             return self._obs(out["elements"]), float(state["reward"]), terminated, truncated, info
         except PageFailure as failure:

@@ -89,7 +89,9 @@ class BrowserVectorEnv(VectorEnv):
 
     Env ``i`` lives in worker ``i * num_processes // num_envs``. Autoreset follows gymnasium's
     ``NEXT_STEP`` mode: the step after an episode ended resets that env (reward 0). Infos
-    are batched the gymnasium way (arrays plus ``_key`` masks).
+    are batched the gymnasium way (arrays plus ``_key`` masks); an array whose shape differs
+    between envs (a varying number of target boxes) is batched as an object array of the envs'
+    arrays, where Gymnasium's own vector envs raise.
 
     Args:
         num_envs: number of envs (pages).
@@ -144,6 +146,19 @@ class BrowserVectorEnv(VectorEnv):
                 raise RuntimeError(f"browser vector worker {w} (envs {self.groups[w]}) failed: {payload}")
             out.append(payload)
         return out
+
+    def _add_info(self, vector_infos: dict, env_info: dict, env_num: int) -> dict:
+        """Gymnasium's batching, except that an array info whose shape differs between envs (a task
+        with a varying number of targets) becomes an object array holding each env's array."""
+        for key, value in env_info.items():
+            have = vector_infos.get(key)
+            if isinstance(value, np.ndarray) and isinstance(have, np.ndarray) and have.dtype != object \
+                    and have.shape[1:] != value.shape:
+                merged = np.full(self.num_envs, None, dtype=object)
+                for i in np.flatnonzero(vector_infos[f"_{key}"]):
+                    merged[i] = have[i]
+                vector_infos[key] = merged
+        return super()._add_info(vector_infos, env_info, env_num)
 
     def _batch(self, results: list[tuple]):
         obs = create_empty_array(self.single_observation_space, self.num_envs)

@@ -91,3 +91,35 @@ def test_one_process_is_a_sync_vector_env_and_arguments_are_checked():
         assert infos["success"].all()
     finally:
         venv.close()
+
+
+@pytest.mark.parametrize("how", ["sync", "async", "BrowserVectorEnv"])
+def test_one_env_ending_its_episode_beside_one_that_goes_on(how):
+    """A MiniWoB++ page hides its target once the episode is won: the step that ends an episode
+    has no target boxes (the others keep theirs), and every vectorizer batches that step."""
+    import gymnasium as gym
+
+    env_id = "rewardgym/BrowserMiniwobClickTest2-v0"
+    venv = (BrowserVectorEnv(2, env_id=env_id, obs_type="pixels") if how == "BrowserVectorEnv"
+            else gym.make_vec(env_id, 2, vectorization_mode=how, obs_type="pixels"))
+    try:
+        _, infos = venv.reset(seed=0)
+        miss = [0.05, 0.02]  # the instruction's text: no button
+        actions = np.array([_centres(infos["target_boxes"])[0], miss], np.float32)
+        _, reward, terminated, _, infos = venv.step(actions)
+        assert list(terminated) == [True, False] and reward[0] > 0 and reward[1] == 0
+        assert list(infos["_target_boxes"]) == [False, True] and infos["target_boxes"][1].shape == (1, 4)
+        _, _, terminated, _, infos = venv.step(actions)  # NEXT_STEP: env 0 resets, env 1 goes on
+        assert list(infos["_target_boxes"]) == [True, True]
+    finally:
+        venv.close()
+
+
+def test_browser_vector_env_batches_infos_of_different_shapes():
+    venv = BrowserVectorEnv.__new__(BrowserVectorEnv)
+    venv.num_envs = 3
+    infos = {}
+    for i, k in enumerate([1, 2, 0]):
+        infos = venv._add_info(infos, {"target_boxes": np.full((k, 4), i, np.float32), "success": False}, i)
+    assert infos["target_boxes"].dtype == object and [b.shape for b in infos["target_boxes"]] == [(1, 4), (2, 4), (0, 4)]
+    assert infos["success"].shape == (3,) and infos["_target_boxes"].all()
