@@ -57,7 +57,9 @@ def evaluate_rows(model, cfg: DictConfig, dataset: str | None, split: str = "tes
             action = model.predict(obs, deterministic=deterministic)[0]
         else:
             action = model(obs, info)
-        return np.clip(np.asarray(action, dtype=np.float32), 0.0, 1.0)
+        if isinstance(space, gym.spaces.Box):
+            return np.clip(np.asarray(action, dtype=np.float32), 0.0, 1.0)
+        return action
 
     action_type = (cfg.env.get("kwargs") or {}).get("action_type", "point")
     replay = gym.make("rewardgym/Grounding-v0", dataset=dataset, split=split, tasks=tasks, action_type=action_type)

@@ -9,7 +9,10 @@ dataset and split) before PPO:
   has one) by cross-entropy against the cells inside the target boxes (uniform over them);
 * the action mean by squared error to the first target's centre (point actions) or box (box
   actions), as behaviour cloning does (:func:`rewardgym.agents.demos.behaviour_clone`);
-* the log standard deviation is then set to ``log(std)``: PPO explores from there.
+* the log standard deviation is then set to ``log(std)``: PPO explores from there;
+* with grid actions (:class:`rewardgym.envs.gui.grid.GridClick`) the policy's own categorical over
+  cells is trained by that cross-entropy (and box sizes by cross-entropy with the target's size
+  steps): its sampling is PPO's exploration.
 
 Every arm of a comparison that uses the same warm-start settings and seed starts from the same
 weights: the result is cached (``agent.warm_start.cache_dir``, default
@@ -69,9 +72,9 @@ def _mtime(dataset) -> float | None:
     return max((p.stat().st_mtime for p in Path(path).rglob("*.arrow")), default=None)
 
 
-def dataset_observations(cfg: DictConfig, ws: dict) -> tuple[dict[str, np.ndarray], list[np.ndarray], str]:
+def dataset_observations(cfg: DictConfig, ws: dict) -> tuple[dict[str, np.ndarray], list[np.ndarray], str, Any]:
     """The policy's observations of every row (through the run's wrappers), the rows' target
-    boxes, and the action type."""
+    boxes, the action type and the run's :class:`~rewardgym.envs.gui.grid.GridClick` (or None)."""
     import gymnasium as gym
 
     from .env_factory import extra_wrappers
@@ -93,10 +96,11 @@ def dataset_observations(cfg: DictConfig, ws: dict) -> tuple[dict[str, np.ndarra
         o, info = env.reset(options={"index": int(i)})
         obs.append(o)
         boxes.append(np.asarray(info["target_boxes"], dtype=np.float32))
+    grid = _grid_of(env)
     env.close()
     keys = obs[0].keys() if isinstance(obs[0], dict) else None
     stacked = {k: np.stack([o[k] for o in obs]) for k in keys} if keys else np.stack(obs)
-    return stacked, boxes, action_type
+    return stacked, boxes, action_type, grid
 
 
 def _targets(boxes: list[np.ndarray], action_type: str) -> np.ndarray:
@@ -135,8 +139,11 @@ def warm_start(model, cfg: DictConfig, run_dir: Path | None = None) -> dict[str,
     if epochs == 0:
         return None
     policy = model.policy
-    if not hasattr(policy, "log_std"):
-        raise ValueError(f"agent.warm_start needs a Gaussian (Box action) PPO policy, got {type(policy).__name__}")
+    from gymnasium import spaces
+
+    if not hasattr(policy, "log_std") and not isinstance(policy.action_space, (spaces.Discrete, spaces.MultiDiscrete)):
+        raise ValueError(f"agent.warm_start needs a PPO policy with point/box or GridClick actions, got "
+                         f"{type(policy).__name__} on {policy.action_space}")
     cache = _cache_path(cfg, ws)
     t0 = time.perf_counter()
     if cache.exists():
@@ -158,15 +165,27 @@ def warm_start(model, cfg: DictConfig, run_dir: Path | None = None) -> dict[str,
     return stats
 
 
+def _grid_of(env):
+    """The env's :class:`~rewardgym.envs.gui.grid.GridClick` wrapper, or None."""
+    from rewardgym.envs.gui.grid import GridClick
+
+    while env is not None:
+        if isinstance(env, GridClick):
+            return env
+        env = getattr(env, "env", None)
+    return None
+
+
 def _train(policy, cfg: DictConfig, ws: dict, epochs: int) -> dict[str, Any]:
     import torch
 
-    obs_np, boxes, action_type = dataset_observations(cfg, ws)
+    obs_np, boxes, action_type, grid = dataset_observations(cfg, ws)
     obs = policy.obs_to_tensor(obs_np)[0]
     target = torch.as_tensor(_targets(boxes, action_type), device=policy.device)
     extractor = policy.features_extractor
-    has_heatmap = hasattr(extractor, "features_and_logits") and float(ws["heatmap_coef"]) > 0
+    has_heatmap = hasattr(extractor, "features_and_logits") and (grid is not None or float(ws["heatmap_coef"]) > 0)
     cells = _cell_targets(extractor, boxes).to(policy.device) if has_heatmap else None
+    sizes = _size_targets(grid, boxes, policy.device) if grid is not None and grid.box else None
     params = [p for name, p in policy.named_parameters() if name != "log_std" and not name.startswith("value_net")
               and "mlp_extractor.value_net" not in name]
     opt = torch.optim.Adam(params, lr=float(ws["learning_rate"]))
@@ -178,28 +197,65 @@ def _train(policy, cfg: DictConfig, ws: dict, epochs: int) -> dict[str, Any]:
         for start in range(0, n, bs):
             idx = torch.as_tensor(order[start:start + bs], device=policy.device)
             batch = {k: v[idx] for k, v in obs.items()} if isinstance(obs, dict) else obs[idx]
-            loss = _loss(policy, batch, target[idx], cells[idx] if cells is not None else None,
-                         float(ws["heatmap_coef"]))
+            if grid is not None:
+                loss = _grid_loss(policy, batch, cells[idx], None if sizes is None else sizes[idx])
+            else:
+                loss = _loss(policy, batch, target[idx], cells[idx] if cells is not None else None,
+                             float(ws["heatmap_coef"]))
             opt.zero_grad()
             loss.backward()
             opt.step()
     policy.set_training_mode(False)
     with torch.no_grad():
-        policy.log_std.fill_(float(np.log(float(ws["std"]))))
-        mean = torch.cat([_mean(policy, {k: v[i:i + 256] for k, v in obs.items()} if isinstance(obs, dict)
+        if grid is None:
+            policy.log_std.fill_(float(np.log(float(ws["std"]))))
+        out = torch.cat([_mean(policy, {k: v[i:i + 256] for k, v in obs.items()} if isinstance(obs, dict)
                                 else obs[i:i + 256]) for i in range(0, n, 256)]).cpu().numpy()
     from rewardgym.envs.gui.contract import click_in_box
 
-    clicks = (mean[:, :2] + mean[:, 2:]) / 2 if action_type == "box" else mean
+    if grid is not None:
+        clicks = np.array([grid.point_of(i) for i in out[:, :grid.cells].argmax(axis=1)])
+    else:
+        clicks = (out[:, :2] + out[:, 2:]) / 2 if action_type == "box" else out
     hits = [click_in_box(np.clip(c, 0, 1), b) for c, b in zip(clicks, boxes)]
-    return {"rows": n, "epochs": epochs, "action_type": action_type, "final_hit_rate": float(np.mean(hits)),
-            "final_mean_error": float(np.abs(mean - target.cpu().numpy()).mean()), "std": float(ws["std"])}
+    stats = {"rows": n, "epochs": epochs, "action_type": action_type, "grid": grid is not None,
+             "final_hit_rate": float(np.mean(hits))}
+    if grid is None:
+        stats.update(final_mean_error=float(np.abs(out - target.cpu().numpy()).mean()), std=float(ws["std"]))
+    return stats
+
+
+def _size_targets(grid, boxes: list[np.ndarray], device):
+    """Box actions on a grid: the width and height steps nearest (in log) to the first target's."""
+    import torch
+
+    first = np.stack([b[0] for b in boxes])
+    steps = np.log(grid.size_steps)
+    w = np.abs(np.log(first[:, 2] - first[:, 0])[:, None] - steps).argmin(axis=1)
+    h = np.abs(np.log(first[:, 3] - first[:, 1])[:, None] - steps).argmin(axis=1)
+    return torch.as_tensor(np.stack([w, h], axis=1), device=device)
 
 
 def _mean(policy, batch):
+    """The action layer's output: the Gaussian's mean, or the grid's logits."""
     features = policy.extract_features(batch)
     latent_pi, _ = policy.mlp_extractor(features)
     return policy.action_net(latent_pi)
+
+
+def _grid_loss(policy, batch, cells, sizes):
+    """Cross-entropy of the policy's own cell logits against the cells in the target boxes (and,
+    for box actions, of its width and height steps against the target's)."""
+    import torch
+    import torch.nn.functional as F
+
+    out = _mean(policy, batch)
+    n = cells.shape[1]
+    loss = -(cells * torch.log_softmax(out[:, :n], dim=-1)).sum(dim=1).mean()
+    if sizes is not None:
+        k = (out.shape[1] - n) // 2
+        loss = loss + F.cross_entropy(out[:, n:n + k], sizes[:, 0]) + F.cross_entropy(out[:, n + k:], sizes[:, 1])
+    return loss
 
 
 def _loss(policy, batch, target, cells, heatmap_coef: float):

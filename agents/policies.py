@@ -6,12 +6,17 @@ Perez et al. 2018), with coordinate channels (CoordConv) so it knows where it lo
 convolution scores every cell of the last map; the softmax over cells is a heatmap of where to
 click, and its expectation (a spatial soft-argmax) is the click point ``(x, y)`` in screenshot
 fractions. The features it hands to stable-baselines3 are
-``[x, y, w, h, attended cell features, instruction features]``: ``w, h`` a box size read from
-the attended features (for box actions).
+``[x, y, w, h, attended cell features, instruction features, cell logits]``: ``w, h`` a box size
+read from the attended features (for box actions), the cell logits the heatmap itself.
 
 :class:`GroundingPolicy` is stable-baselines3's ``MultiInputActorCriticPolicy`` whose action
-mean starts as a read-out of those first features: ``(x, y)`` for point actions,
-``(x - w/2, y - h/2, x + w/2, y + h/2)`` for box actions (a linear layer, trained from there).
+layer starts as a read-out of those features (a linear layer, trained from there):
+
+* continuous actions: the Gaussian's mean is ``(x, y)`` for point actions,
+  ``(x - w/2, y - h/2, x + w/2, y + h/2)`` for box actions;
+* grid actions (:class:`rewardgym.envs.gui.grid.GridClick`): the categorical over cells *is* the
+  heatmap (a spatial action map: each rewarded click raises its own cell's logit, which the
+  soft-argmax's averaged gradient does not), and box sizes start uniform.
 
 Select them from a config (``conf/experiment/gui_grounding.yaml``)::
 
@@ -51,11 +56,14 @@ class InstructionFiLMExtractor(BaseFeaturesExtractor):
         dtype: ``"bfloat16"`` runs the convolutions under bfloat16 autocast (weights and outputs stay
             float32); ``"auto"`` does so on CPUs that multiply bfloat16 in hardware (about 2x faster
             there, measured; ``REWARDGYM_CPU_BF16=0`` turns it off) and on CUDA; ``"float32"`` never.
+        with_logits: end the features with the heatmap's cell logits (grid actions read them); a
+            Gaussian (continuous) policy leaves them out: unbounded inputs to its mean's layer.
         image_key, text_key: the observation's keys.
     """
 
     def __init__(self, observation_space: spaces.Dict, channels: Sequence[int] = (16, 32, 32), embed_dim: int = 64,
-                 patch: int = 4, dtype: str = "auto", image_key: str = "screenshot", text_key: str = "instruction"):
+                 patch: int = 4, dtype: str = "auto", with_logits: bool = True, image_key: str = "screenshot",
+                 text_key: str = "instruction"):
         for key in (image_key, text_key):
             if key not in observation_space.spaces:
                 raise ValueError(f"InstructionFiLMExtractor needs observation key {key!r} (the env's obs through "
@@ -66,7 +74,7 @@ class InstructionFiLMExtractor(BaseFeaturesExtractor):
             raise ValueError(f"channels must be 3 positive integers, got {list(channels)}")
         image, text = observation_space[image_key], observation_space[text_key]
         c1, c2, c3 = (int(c) for c in channels)
-        super().__init__(observation_space, features_dim=HEAD + c3 + embed_dim)
+        super().__init__(observation_space, features_dim=HEAD + c3 + embed_dim)  # + the cells, set below
         self.image_key, self.text_key, self.dtype = image_key, text_key, dtype
         in_ch, height, width = image.shape  # stable-baselines3 hands images channel-first
         vocab, max_tokens = int(text.high.max()) + 1, int(text.shape[0])
@@ -88,6 +96,9 @@ class InstructionFiLMExtractor(BaseFeaturesExtractor):
         cx, cy = self._centres(width), self._centres(height)
         self.register_buffer("cell_x", cx.repeat(len(cy)), persistent=False)
         self.register_buffer("cell_y", cy.repeat_interleave(len(cx)), persistent=False)
+        self.cells, self.with_logits = len(cx) * len(cy), bool(with_logits)
+        self.logits_offset = HEAD + c3 + embed_dim if self.with_logits else None
+        self._features_dim = HEAD + c3 + embed_dim + (self.cells if self.with_logits else 0)
         self.reset_conditioning()
 
     def _centres(self, size: int) -> torch.Tensor:
@@ -152,7 +163,8 @@ class InstructionFiLMExtractor(BaseFeaturesExtractor):
         x, y = (p * self.cell_x).sum(-1, keepdim=True), (p * self.cell_y).sum(-1, keepdim=True)
         attended = torch.einsum("bn,bcn->bc", p, cells)
         wh = torch.sigmoid(self.size(attended))
-        return torch.cat([x, y, wh, attended, t], dim=-1), logits
+        parts = [x, y, wh, attended, t] + ([logits] if self.with_logits else [])
+        return torch.cat(parts, dim=-1), logits
 
     def forward(self, observations: dict) -> torch.Tensor:
         return self.features_and_logits(observations)[0]
@@ -176,15 +188,22 @@ class GroundingPolicy(MultiInputActorCriticPolicy):
         if self.mlp_extractor.latent_dim_pi != self.features_dim:
             raise ValueError("GroundingPolicy needs net_arch pi=[] (the action layer reads the click features), got "
                              f"{self.net_arch}")
-        n = self.action_space.shape[0]
-        if n not in (2, 4):
-            raise ValueError(f"GroundingPolicy needs a point (2) or box (4) action, got shape {self.action_space.shape}")
-        readout = torch.zeros(n, self.features_dim)
-        if n == 2:
+        space, extractor = self.action_space, self.features_extractor
+        readout = torch.zeros(self.action_net.out_features, self.features_dim)
+        if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
+            cells = int(space.n) if isinstance(space, spaces.Discrete) else int(space.nvec[0])
+            if cells != getattr(extractor, "cells", None) or getattr(extractor, "logits_offset", None) is None:
+                raise ValueError(f"grid actions over {cells} cells, but the extractor's heatmap has "
+                                 f"{getattr(extractor, 'cells', None)} (GridClick's cell = PoolImage's k x the "
+                                 "extractor's patch) or its features lack the cell logits (with_logits=false)")
+            readout[torch.arange(cells), extractor.logits_offset + torch.arange(cells)] = 1.0
+        elif isinstance(space, spaces.Box) and space.shape == (2,):
             readout[0, 0] = readout[1, 1] = 1.0
-        else:  # x1, y1, x2, y2 = x -/+ w/2, y -/+ h/2
+        elif isinstance(space, spaces.Box) and space.shape == (4,):  # x1, y1, x2, y2 = x -/+ w/2, y -/+ h/2
             for row, (axis, sign) in enumerate(((0, -1), (1, -1), (0, 1), (1, 1))):
                 readout[row, axis], readout[row, 2 + axis] = 1.0, 0.5 * sign
+        else:
+            raise ValueError(f"GroundingPolicy needs point (Box(2,)), box (Box(4,)) or GridClick actions, got {space}")
         with torch.no_grad():
             self.action_net.weight.copy_(readout)
             self.action_net.bias.zero_()

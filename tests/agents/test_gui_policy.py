@@ -71,11 +71,27 @@ def test_policy_mean_starts_as_the_click_readout(n):
     torch.testing.assert_close(mean, expect)
 
 
-def _cfg(tmp_path, *overrides):
+def test_grid_policy_is_the_heatmap():
+    from stable_baselines3.common.utils import ConstantSchedule
+
+    for action_space in (spaces.Discrete(520), spaces.MultiDiscrete([520, 8, 8])):
+        policy = GroundingPolicy(_space(), action_space, ConstantSchedule(1e-3))
+        torch.nn.init.normal_(policy.features_extractor.heat.weight, std=1.0)  # a heatmap that is not flat
+        obs = {"screenshot": torch.rand(2, 3, 105, 80), "instruction": torch.randint(0, 4096, (2, 32)).float()}
+        feats, logits = policy.features_extractor.features_and_logits(obs)
+        out = policy.action_net(policy.mlp_extractor(feats)[0])
+        torch.testing.assert_close(out[:, :520], logits)
+        if isinstance(action_space, spaces.MultiDiscrete):
+            assert torch.all(out[:, 520:] == 0)  # box sizes start uniform
+    with pytest.raises(ValueError, match="grid actions over 100 cells, but the extractor's heatmap has 520"):
+        GroundingPolicy(_space(), spaces.Discrete(100), ConstantSchedule(1e-3))
+
+
+def _cfg(tmp_path, *overrides, experiment="gui_grounding"):
     from hydra import compose, initialize_config_module
 
     with initialize_config_module("rewardgym.conf", version_base=None):
-        return compose("config", overrides=["+experiment=gui_grounding", "agent.n_envs=2", "agent.ppo.n_steps=8",
+        return compose("config", overrides=[f"+experiment={experiment}", "agent.n_envs=2", "agent.ppo.n_steps=8",
                                             "agent.ppo.batch_size=16", "agent.ppo.n_epochs=1",
                                             f"agent.warm_start.cache_dir={tmp_path / 'cache'}", *overrides])
 
@@ -88,12 +104,13 @@ def test_warm_start_learns_the_boxes_and_is_shared_through_its_cache(tmp_path):
     from rewardgym.agents.gui_pretrain import warm_start
 
     torch.manual_seed(0)
-    cfg = _cfg(tmp_path, "agent.warm_start.epochs=60", "agent.warm_start.learning_rate=3e-3", "agent.warm_start.batch_size=8",
-               "env.kwargs.tasks=[click-red,click-button]")
+    cfg = _cfg(tmp_path, "agent.warm_start.epochs=100", "agent.warm_start.learning_rate=3e-3",
+               "agent.warm_start.batch_size=8", "env.kwargs.tasks=[click-red,click-button]",
+               experiment="gui_grounding_continuous")
     venv = build_vec_env(cfg, reward_factory(cfg.reward), None, 0)
     model = PPO(GroundingPolicy, venv, seed=0, device="cpu", **algo_kwargs(cfg.agent))
     stats = warm_start(model, cfg, tmp_path)
-    assert stats["rows"] == 24 and stats["final_hit_rate"] >= 0.8  # random clicks hit ~3% of these boxes
+    assert stats["rows"] == 24 and stats["final_hit_rate"] >= 0.75  # random clicks hit ~3% of these boxes
     assert float(model.policy.log_std.exp().mean()) == pytest.approx(0.05)
     assert json.loads((tmp_path / "warm_start.json").read_text())["final_hit_rate"] == stats["final_hit_rate"]
     other = PPO(GroundingPolicy, venv, seed=1, device="cpu", **algo_kwargs(cfg.agent))
@@ -101,6 +118,28 @@ def test_warm_start_learns_the_boxes_and_is_shared_through_its_cache(tmp_path):
     assert "cached" in again
     for (k, a), b in zip(model.policy.state_dict().items(), other.policy.state_dict().values()):
         torch.testing.assert_close(a, b, msg=k)
+    venv.close()
+
+
+@pytest.mark.parametrize("action_type", ["point", "box"])
+def test_grid_warm_start_trains_the_policys_own_cells(tmp_path, action_type):
+    from stable_baselines3 import PPO
+
+    from rewardgym.agents.algorithms import algo_kwargs
+    from rewardgym.agents.env_factory import build_vec_env, reward_factory
+    from rewardgym.agents.gui_pretrain import warm_start
+
+    torch.manual_seed(0)
+    cfg = _cfg(tmp_path, "agent.warm_start.epochs=40", "agent.warm_start.learning_rate=3e-3",
+               "agent.warm_start.batch_size=8", "env.kwargs.tasks=[click-red,click-button]",
+               f"env.kwargs.action_type={action_type}")
+    venv = build_vec_env(cfg, reward_factory(cfg.reward), None, 0)
+    model = PPO(GroundingPolicy, venv, seed=0, device="cpu", **algo_kwargs(cfg.agent))
+    stats = warm_start(model, cfg, None)
+    assert stats["grid"] and stats["final_hit_rate"] >= 0.7  # random clicks hit ~3% of these boxes
+    obs = venv.reset()
+    action, _ = model.predict(obs, deterministic=True)
+    assert action.shape == ((2,) if action_type == "point" else (2, 3))
     venv.close()
 
 
@@ -123,9 +162,13 @@ def test_train_app_on_the_dataset_and_live_eval_on_the_same_episodes(tmp_path):
     result = evaluate_rows(model, cfg, None, "test", tasks=["click-red"], per_task=3)
     entry = result["tasks"]["click-red"]
     assert entry["rows"] == 3 and 0 <= entry["live_success"] <= 1 and 0 <= entry["dataset_success"] <= 1
-    def centre(obs, info):  # an oracle: the recorded box's centre, on the replay and on the live page
+    from rewardgym.envs.gui.grid import GridClick
+
+    grid = GridClick(gym.make("rewardgym/Grounding-v0"), cell=8)
+
+    def centre(obs, info):  # an oracle: the cell of the recorded box's centre, on the replay and on the live page
         x1, y1, x2, y2 = info["target_boxes"][0]
-        return [(x1 + x2) / 2, (y1 + y2) / 2]
+        return grid.index_of((x1 + x2) / 2, (y1 + y2) / 2)
 
     oracle = evaluate_rows(centre, cfg, None, "test", per_task=2)
     assert len(oracle["tasks"]) == 8 and oracle["dataset_success"] == 1.0 and oracle["live_success"] == 1.0
