@@ -61,7 +61,8 @@ episodes) truncate it. A page that breaks its own episode
 ``target_boxes``, the accessible role and name of that target as Chromium computes them (its
 ``Element.computedRole`` / ``computedName``, the values of its accessibility tree; ``""`` where
 it has none, e.g. a ``<label>`` target, which the tree folds into its control), read in the same
-page call as the boxes (about 1 ms more per reset and step). Both are absent from the info of
+page call as the boxes, when the element first becomes a target in the episode (resets took
+0.97-1.11 and steps 0.92-1.05 of the time without: ``benchmarks/bench_target_elements.py``). Both are absent from the info of
 the step that ends the episode (``terminated``: nothing is left to act on), so a task with one
 target gives infos of one shape, which Gymnasium's vector envs need to batch them; ``click``: ``{x, y, tag, id, text}`` of the element under an action's point;
 ``action`` (``"gui"``): the ``GuiAction`` run; ``vocabulary`` (``"gui"``): what ``type`` may
@@ -283,10 +284,10 @@ class BrowserEnv(gym.Env, EzPickle):
     def _screenshot(self) -> np.ndarray:
         from PIL import Image
 
+        # the whole layout viewport, cut to the view here: Playwright's clip= costs a few ms more
         w, h = self.viewport
-        clip = None if self.layout == self.viewport else {"x": 0, "y": 0, "width": w, "height": h}
-        png = self._call("screenshot", lambda: self.session.page.screenshot(type="png", clip=clip))
-        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+        png = self._call("screenshot", lambda: self.session.page.screenshot(type="png"))
+        return np.ascontiguousarray(np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))[:h, :w])
 
     @staticmethod
     def _boxes(raw) -> np.ndarray:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 # The target elements (nulls dropped): their boxes as fractions of the view, and their accessible
 # role and name as Chromium computes them (Element.computedRole / computedName, switched on by the
-# launch flag in session.py; '' where Chromium gives none).
+# launch flag in session.py; '' where Chromium gives none), read when an element first becomes a
+# target in an episode and kept for the episode (window.__rgAx, emptied by each reset): reading
+# computedName after an action made the step's screenshot slower (measured, own click-button).
 TARGETS_JS = """(els) => { const v = window.__rgView || [innerWidth, innerHeight]; els = els.filter(e => e);
+  const ax = window.__rgAx || (window.__rgAx = new WeakMap());
   return {boxes: els.map(e => { const r = e.getBoundingClientRect();
             return [r.left / v[0], r.top / v[1], r.right / v[0], r.bottom / v[1]]; }),
-          roles: els.map(e => ({role: e.computedRole || '', name: e.computedName || ''}))}; }"""
+          roles: els.map(e => { let t = ax.get(e);
+            if (!t) { t = {role: e.computedRole || '', name: e.computedName || ''}; ax.set(e, t); }
+            return t; })}; }"""
 ELEMENTS_JS = """() => { const v = window.__rgView || [innerWidth, innerHeight];
   return Array.from(document.querySelectorAll('button, a, input, label, [data-rg-el], .color, .alink'))
   .map(e => { const r = e.getBoundingClientRect(); return {tag: e.tagName.toLowerCase(),
@@ -63,7 +68,8 @@ def reset_js(task, with_elements: bool, view: tuple[int, int]) -> str:
     the targets (and the element list) and the task's vocabulary (``null`` without one).
     ``view``: the width and height (CSS pixels) of the part of the page the agent sees."""
     vocabulary = task.vocabulary or "() => null"
-    return (f"async (seed) => {{ window.__rgHit = null; window.__rgView = [{int(view[0])}, {int(view[1])}]; "
+    return (f"async (seed) => {{ window.__rgHit = null; window.__rgAx = new WeakMap(); "
+            f"window.__rgView = [{int(view[0])}, {int(view[1])}]; "
             f"const instruction = await ({task.setup})(seed); "
             f"await ({READY_JS})(); "
             f"return {{instruction: String(instruction), vocabulary: ({vocabulary})(), "

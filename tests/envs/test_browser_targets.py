@@ -134,6 +134,11 @@ def test_grounding_names_are_chromiums_and_quotes_are_escaped(tmp_path):
         quoted = 'Click the "Say \\"hi\\" \\\\ now" button.'
         assert quoted in instructions and 'Click the "Labelled by" button.' in instructions
         assert json.loads(quoted[len("Click the "):-len(" button.")]) == 'Say "hi" \\ now'
+        # names are kept while the page does not change; a change is seen at the next reset
+        page.evaluate("() => { document.getElementById('lab').textContent = 'Renamed'; }")
+        env.reset(seed=0)
+        names = page.evaluate("() => window.__rgGround.candidates().map(c => c.name)")
+        assert "Renamed" in names and "Labelled by" not in names
     finally:
         env.close()
 
