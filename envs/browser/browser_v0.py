@@ -62,9 +62,10 @@ episodes) truncate it. A page that breaks its own episode
 ``Element.computedRole`` / ``computedName``, the values of its accessibility tree; ``""`` where
 it has none, e.g. a ``<label>`` target, which the tree folds into its control), read in the same
 page call as the boxes, when the element first becomes a target in the episode (resets took
-0.97-1.11 and steps 0.92-1.05 of the time without: ``benchmarks/bench_target_elements.py``). Both are absent from the info of
-the step that ends the episode (``terminated``: nothing is left to act on), so a task with one
-target gives infos of one shape, which Gymnasium's vector envs need to batch them; ``click``: ``{x, y, tag, id, text}`` of the element under an action's point;
+0.97-1.11 and steps 0.92-1.05 of the time without: ``benchmarks/bench_target_elements.py``).
+Both are absent from the info of the step that ends the episode (``terminated``: nothing is left
+to act on), so a task with one target gives infos of one shape, which Gymnasium's vector envs
+need to batch them; ``click``: ``{x, y, tag, id, text}`` of the element under an action's point;
 ``action`` (``"gui"``): the ``GuiAction`` run; ``vocabulary`` (``"gui"``): what ``type`` may
 type; ``blocked_requests``: the number of requests refused so far because they left the task
 server's origin, whichever layer refused them (request routing or the env's proxy); ``failure``
