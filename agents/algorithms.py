@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 ALGOS = ("ppo", "sac")
@@ -66,11 +67,41 @@ def algorithm_class(agent: DictConfig, rollout_scored: bool = False):
     return PPO
 
 
-def check_agent(agent: DictConfig, action_space, batched_reward: bool) -> None:
+def _machine_memory() -> int | None:
+    """RAM + swap in bytes (what Linux's default overcommit lets one allocation reach), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = {line.split(":")[0]: int(line.split()[1]) for line in f if line.split()[1:2]}
+        return (kib["MemTotal"] + kib.get("SwapTotal", 0)) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def replay_buffer_bytes(agent: DictConfig, observation_space) -> int:
+    """Bytes of SB3's replay buffer of an off-policy agent (observations, and next observations
+    unless ``optimize_memory_usage``), as ``ReplayBuffer`` allocates it up front."""
+    from gymnasium import spaces
+
+    kwargs = algo_kwargs(agent)
+    subspaces = observation_space.spaces.values() if isinstance(observation_space, spaces.Dict) else [observation_space]
+    per_obs = sum(int(np.prod(s.shape)) * np.dtype(s.dtype).itemsize for s in subspaces)
+    copies = 1 if kwargs.get("optimize_memory_usage") else 2
+    return int(kwargs.get("buffer_size", 1_000_000)) * per_obs * copies
+
+
+def check_agent(agent: DictConfig, action_space, batched_reward: bool, observation_space=None) -> None:
     """Combinations that cannot work, each one clear error naming the values."""
     from gymnasium import spaces
 
     name = algo_name(agent)
+    memory = _machine_memory()
+    if name == "sac" and observation_space is not None and memory is not None:
+        need = replay_buffer_bytes(agent, observation_space)
+        if need > memory:
+            raise ValueError(f"agent.sac.buffer_size={agent.sac.get('buffer_size')} observations of shape "
+                             f"{observation_space.shape} need {need / 2**30:.1f} GiB for SB3's replay buffer, more "
+                             f"than this machine's {memory / 2**30:.1f} GiB of memory and swap; lower "
+                             "agent.sac.buffer_size")
     mode, chunk = scoring(agent)  # its value is checked where the VecEnv is wrapped (vec_reward.wrap_vec_env)
     if name == "sac" and not isinstance(action_space, spaces.Box):
         raise ValueError(f"agent=sac needs a continuous (Box) action space; this env's is {action_space} "

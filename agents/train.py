@@ -78,7 +78,11 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         venv = build_vec_env(cfg, factory, run_dir, int(cfg.seed))
         trained_on = reward_name(cfg.reward, venv)
         batched = isinstance(factory, BatchedReward)
-        check_agent(agent, venv.action_space, batched)
+        check_agent(agent, venv.action_space, batched, venv.observation_space)
+        # the first reset runs here: a reward that cannot read this env's infos (reward=gaussian on a
+        # MuJoCo task) is bad input; seeding again gives learn() the same first episodes
+        venv.reset()
+        venv.seed(int(cfg.seed))
         Algo = algorithm_class(agent, rollout_scored=batched and scoring(agent)[0] == "rollout")
         norm = agent.get("normalize") or {}
         if norm.get("obs") or norm.get("reward"):

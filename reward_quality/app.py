@@ -42,8 +42,11 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
             raise ValueError(f"rollouts.episodes and rollouts.n_envs must be >= 1, got {ro.episodes}, {ro.n_envs}")
         factory = reward_factory(cfg.reward)
         thunk = make_env(cfg.env, factory, int(cfg.seed), None, "rgb_array")
-        probe = thunk()  # the reward wraps one env here: a reward that does not fit the env is bad input
+        # the reward wraps one env and sees its first reset here: a reward that does not fit the env
+        # (the keypoint reward on CartPole, the Gaussian one on a MuJoCo task) is bad input
+        probe = thunk()
         try:
+            probe.reset(seed=int(cfg.seed))
             names = ro.policies if isinstance(ro.policies, str) else list(ro.policies)
             policies = make_policies(probe, names, [float(x) for x in ro.noise], ro.ppo_run)
         finally:

@@ -117,6 +117,10 @@ RANGES: dict[str, Range] = {
     "rollouts.episodes_with_frames": COUNT,
 }
 INT_KEYS = tuple(key for key, allowed in RANGES.items() if allowed.integer)
+# Switches of the apps' configs: true or false only (Hydra keeps `resume=maybe` as the string
+# 'maybe', which Python would take as true).
+BOOL_KEYS = ("resume", "debug", "progress", "eval.video", "eval.every_video", "agent.normalize.obs",
+             "agent.normalize.reward", "agent.shared_reward.enabled", "agent.ray.log_to_driver")
 
 
 def range_problem(cfg) -> str | None:
@@ -127,6 +131,10 @@ def range_problem(cfg) -> str | None:
         value = OmegaConf.select(cfg, key)
         if value is not None and not allowed.holds(value):
             return f"{key} must be {allowed}, got {value!r}"
+    for key in BOOL_KEYS:
+        value = OmegaConf.select(cfg, key)
+        if value is not None and not isinstance(value, bool):
+            return f"{key} must be true or false, got {value!r}"
     n_steps, n_envs = OmegaConf.select(cfg, "agent.ppo.n_steps"), OmegaConf.select(cfg, "agent.n_envs")
     if n_steps is not None and n_envs is not None and n_steps * n_envs < 2:
         return (f"agent.ppo.n_steps * agent.n_envs must be > 1 (one rollout of one step cannot be "

@@ -71,3 +71,26 @@ def test_validate_overrides_reports_the_range():
     assert validate_overrides(["rollouts.episodes=-2"], "eval_reward") == (
         "rollouts.episodes must be an integer >= 1, got -2")
     assert validate_overrides(["agent.ppo.learning_rate=1e-3", "eval.episodes=0"], "config") is None
+
+
+def _bool_keys(cfg, prefix=""):
+    for key, value in cfg.items():
+        path = f"{prefix}{key}"
+        if OmegaConf.is_dict(value):
+            yield from _bool_keys(value, path + ".")
+        elif isinstance(value, bool):
+            yield path
+
+
+def test_every_switch_is_true_or_false():
+    from rewardgym.cli import BOOL_KEYS
+
+    with initialize_config_module(config_module="rewardgym.conf", version_base=None):
+        cfgs = [compose(config_name="config"), compose(config_name="eval_reward"),
+                compose(config_name="config", overrides=["agent=rllib_ppo"])]
+    keys = {k for cfg in cfgs for k in _bool_keys(cfg) if not k.startswith(("env.", "reward.", "agent.ppo.",
+                                                                             "agent.model."))}
+    assert keys <= set(BOOL_KEYS), sorted(keys - set(BOOL_KEYS))
+    assert validate_overrides(["resume=maybe"], "config") == "resume must be true or false, got 'maybe'"
+    assert validate_overrides(["progress=1"], "eval_reward") == "progress must be true or false, got 1"
+    assert validate_overrides(["resume=true", "debug=false"], "config") is None

@@ -66,6 +66,10 @@ def test_resume_continues_step_count(finished_run, tmp_path):
     (["-m", "agent.ppo.gamma=0.9,1.5"], "agent.ppo.gamma must be a finite number in [0, 1], got 1.5"),
     (["env=cartpole", "reward=keypoint"], "keypoint reward needs waypoints and tracked: CartPole-v1 has no keypoint_plan"),
     (["reward._target_=no.such.Wrapper"], "reward._target_ 'no.such.Wrapper' cannot be imported"),
+    (["resume=maybe"], "resume must be true or false, got 'maybe'"),
+    # the envs' first reset runs in the config check: a GUI reward on a MuJoCo task is bad input
+    (["reward=gaussian", "agent.total_timesteps=64", "eval.episodes=0"],
+     "GaussianGroundingReward needs info['target_boxes'] from the env"),
     # passes the checks before Hydra; the wrapper's own __init__ refuses the value during the run
     (["reward=keypoint", "reward.radius=-1", "agent.total_timesteps=64", "eval.episodes=0"],
      "ValueError: radius must be > 0 metres, got -1"),

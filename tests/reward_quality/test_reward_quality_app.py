@@ -136,6 +136,8 @@ def test_hacking_needs_logs(tmp_path):
     # the reward is built for the env before any rollout: a reward that does not fit it is bad input
     (["env=cartpole", "reward=keypoint"],
      "keypoint reward needs waypoints and tracked: CartPole-v1 has no keypoint_plan"),
+    (["env=manip_reach", "reward=gaussian"], "GaussianGroundingReward needs info['target_boxes'] from the env"),
+    (["progress=maybe"], "progress must be true or false, got 'maybe'"),
 ])
 def test_cli_bad_input_exit_2(tmp_path, args, needle):
     out = subprocess.run([sys.executable, "-m", "rewardgym.reward_quality.app", *args, f"hydra.run.dir={tmp_path}/o"],
