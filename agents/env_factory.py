@@ -9,6 +9,7 @@ stable-baselines3 VecEnv, the vector half of a batched reward, and VecNormalize.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -33,7 +34,9 @@ class FiniteActionCheck(gym.ActionWrapper):
 
     def action(self, action):
         arr = np.asarray(action)
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        # a finite sum means every entry is finite (a huge sum that overflows is checked exactly):
+        # about 0.5 us a step, where np.all(np.isfinite(arr)) took 5-10 (1.5% of a manip_reach PPO run)
+        if arr.dtype.kind == "f" and not math.isfinite(sum(arr.ravel().tolist())) and not np.isfinite(arr).all():
             raise ValueError(f"action must be finite, got {action!r} in env {self.env.spec.id if self.env.spec else self.env}")
         return action
 
