@@ -65,7 +65,7 @@ RANGES: dict[str, Range] = {
     "agent.bc.learning_rate": POSITIVE,
     "agent.bc.std": POSITIVE,
     "agent.bc.vf_coef": NON_NEGATIVE,
-    "agent.total_timesteps": POSITIVE_INT,
+    "agent.total_timesteps": COUNT,           # 0: no RL steps (a warm start or behaviour clone alone, evaluated)
     "agent.n_envs": POSITIVE_INT,
     "agent.ppo.n_steps": POSITIVE_INT,        # and n_steps * n_envs > 1 (below)
     "agent.ppo.batch_size": Range(True, 2),   # PPO normalises advantages per mini-batch

@@ -139,6 +139,8 @@ def _twin_matches(env, twin, env_id):
     assert twin.spec == env.spec and twin.unwrapped.spec == env.unwrapped.spec
     if _is_browser(env_id):  # a live page is not carried: the copy is the same task on a fresh page
         assert _same(twin.reset(seed=9)[0], env.reset(seed=9)[0])
+    elif env_id.startswith("rewardgym/Grounding"):  # a dataset row: the same row shown
+        assert twin.unwrapped._index == env.unwrapped._index is not None
     else:
         u, t = env.unwrapped, twin.unwrapped
         assert t.task.name == u.task.name

@@ -33,6 +33,11 @@ check decides; success on held-out seeds is therefore also measured live (docs/g
 ``gym.make("rewardgym/Browser-v0", task=...).reset(seed=...)``) and ``index`` (the row); after a
 step, ``click`` ``{x, y}``.
 
+## Copies
+``pickle`` and ``copy.deepcopy`` carry the constructor arguments, the spec, the random generator
+and the row shown: the copy continues exactly as the original (the dataset is read again, once
+per process and split).
+
 ## Arguments
 | name | default | meaning |
 |---|---|---|
@@ -120,6 +125,18 @@ class GroundingEnv(gym.Env, EzPickle):
         self.observation_space = shot if obs_type == "pixels" else spaces.Dict(
             {"screenshot": shot, "instruction": contract.instruction_space()})
         self._index = None
+
+    # --- copies: the constructor arguments (EzPickle), the spec, the RNG and the row shown
+    def __getstate__(self) -> dict:
+        return dict(EzPickle.__getstate__(self), spec=self.spec, np_random=self._np_random,
+                    np_random_seed=self._np_random_seed, index=self._index)
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        extra = {k: state.pop(k, None) for k in ("spec", "np_random", "np_random_seed", "index")}
+        EzPickle.__setstate__(self, state)
+        self.spec, self._np_random, self._np_random_seed = extra["spec"], extra["np_random"], extra["np_random_seed"]
+        self._index = extra["index"]
 
     def __len__(self) -> int:
         return len(self._frames)
