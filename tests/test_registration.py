@@ -15,6 +15,7 @@ def _tables() -> dict[str, tuple[str, ...]]:
         "rewardgym/HumanoidPose-v0": tuple(humanoid_tasks.TASKS),
         "rewardgym/Manipulation-v0": tuple(manipulation_tasks.TASKS),
         "rewardgym/Browser-v0": browser.OWN_TASKS + tuple(f"miniwob/{t}" for t in browser.MINIWOB_TASKS),
+        "rewardgym/Grounding-v0": (),  # its tasks are the recorded dataset's (env.kwargs.tasks), no ids of their own
     }
 
 
