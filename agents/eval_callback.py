@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from omegaconf import DictConfig
@@ -31,10 +32,12 @@ class GroundTruthEval(BaseCallback):
         episodes: evaluation episodes each time (>= 1).
         video: also record the first episode (mp4 + TensorBoard GIF).
         seed: evaluation episodes use seeds ``seed, seed + 1, ...`` every time, so numbers compare.
+        on_eval: called as ``on_eval(num_timesteps, stats)`` after each evaluation; returning False
+            stops training (``rewardgym-tune`` reports to its pruner this way).
     """
 
     def __init__(self, cfg: DictConfig, run_dir: Path, every: int, episodes: int = 10, video: bool = False,
-                 seed: int = 20_000):
+                 seed: int = 20_000, on_eval: Callable[[int, dict], bool] | None = None):
         if isinstance(every, bool) or int(every) < 1:
             raise ValueError(f"eval.every must be an integer >= 1 (or 0 for off), got {every!r}")
         if isinstance(episodes, bool) or int(episodes) < 1:
@@ -42,6 +45,7 @@ class GroundTruthEval(BaseCallback):
         super().__init__()
         self.cfg, self.run_dir = cfg, Path(run_dir)
         self.every, self.episodes, self.video, self.seed = int(every), int(episodes), bool(video), int(seed)
+        self.on_eval = on_eval
         self._last = 0
         self.history: list[dict] = []
 
@@ -51,7 +55,9 @@ class GroundTruthEval(BaseCallback):
     def _on_step(self) -> bool:
         if self.num_timesteps - self._last >= self.every:
             self._last = self.num_timesteps
-            self.evaluate()
+            stats = self.evaluate()
+            if self.on_eval is not None and not self.on_eval(self.num_timesteps, stats):
+                return False
         return True
 
     def evaluate(self) -> dict:

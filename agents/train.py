@@ -49,8 +49,10 @@ def _show_progress() -> bool:
     return sys.stdout.isatty() and not os.environ.get("CI")
 
 
-def run(cfg: DictConfig, run_dir: Path) -> dict:
-    """Trains, evaluates and writes every output of one run; returns the metrics."""
+def run(cfg: DictConfig, run_dir: Path, on_eval=None) -> dict:
+    """Trains, evaluates and writes every output of one run; returns the metrics. ``on_eval``
+    (``(num_timesteps, stats) -> bool``) sees each ``eval.every`` evaluation and stops training
+    by returning False (``rewardgym-tune``'s pruning)."""
     import torch
     from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
     from stable_baselines3.common.vec_env import VecNormalize
@@ -115,7 +117,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 
         with user_input("eval"):
             callbacks.append(GroundTruthEval(cfg, run_dir, int(cfg.eval.every), int(cfg.eval.get("every_episodes", 10)),
-                                             bool(cfg.eval.get("every_video", False))))
+                                             bool(cfg.eval.get("every_video", False)), on_eval=on_eval))
     if _show_progress():
         callbacks.append(ProgressBarCallback())
     total = int(agent.total_timesteps)
