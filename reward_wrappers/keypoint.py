@@ -12,11 +12,11 @@ without moving toward the target in 3-D.
 The task is a chain of ``S = K + [grasp]`` stages. Each step the current stage ``s`` is worked
 out from the state (stages can regress):
 
-* grasp stage (``s = 0``): complete while the grasp object is *held*: the grasp point lifted
-  more than ``lift_height`` above where it was at reset, or a contact between the tracked
-  point's body (and its sub-bodies, e.g. fingers) and the grasp point's body; a hold begun by
-  contact lasts while the grasp point stays within ``hold_radius`` of the tracked point
-  (contacts flicker while an object is pushed). Losing the hold returns to stage 0. While held, the point that must move on is the grasp point itself.
+* grasp stage (``s = 0``): complete while the grasp object is *held*: the fingers closed on it
+  from opposite sides, or lifted with the fingers closed (a knock, a push or a touch never is);
+  or, for a plan with ``hold="contact"`` (the object is pushed or pulled), while the tracked
+  point's body touches it (:mod:`.keypoint_grasp`). Losing it returns to stage 0. While it
+  holds, the point that must move on is the grasp point itself.
 * waypoint ``i``: complete when the moving point is within ``radius`` of ``k_i``; it stays
   complete while the point stays within ``|k_i - k_{i+1}| + radius`` of the next waypoint
   (leaving that ball, or losing the grasp, un-completes it).
@@ -37,6 +37,7 @@ from typing import Sequence
 import numpy as np
 
 from .base import RewardWrapper
+from .keypoint_grasp import HOLDS, GraspJudge
 from .keypoint_proposers import Proposal
 from .keypoint_views import _names, _env_name, KeypointSpec, triangulate, lift
 
@@ -74,20 +75,24 @@ def make_proposer(proposer: str, task: str = "default", **kwargs):
 
 
 def resolve_plan(env, waypoints: Sequence[str] | None = None, grasp: str | None | bool = None,
-                 tracked: str | None = None, camera: str | None = None) -> dict:
+                 tracked: str | None = None, camera: str | None = None, hold: str | None = None,
+                 fingers: Sequence[str] | None = None) -> dict:
     """The keypoint plan of ``env``: each argument given wins, each None is read from
     ``env.unwrapped.keypoint_plan`` (rewardgym's Manipulation-v0 has one per task).
 
     ``grasp=False`` means "no grasp stage" even where the env's plan has one. Without a plan,
     ``waypoints`` and ``tracked`` must be given (``ValueError`` names the missing ones); ``grasp``
-    is then none and ``camera`` the env's ``camera_name`` (or a Gymnasium env's free camera).
+    is then none and ``camera`` the env's ``camera_name`` (or a Gymnasium env's free camera);
+    ``hold`` is "grasp" unless the plan or the argument says "contact"; ``fingers`` none.
 
     Returns:
-        ``{"waypoints": [...], "grasp": str | None, "tracked": str, "camera": str | None}``.
+        ``{"waypoints": [...], "grasp": str | None, "tracked": str, "camera": str | None,
+        "hold": "grasp" | "contact", "fingers": [...]}``.
     """
     plan = getattr(env.unwrapped, "keypoint_plan", None)
-    given = {"waypoints": waypoints, "grasp": grasp, "tracked": tracked, "camera": camera}
-    out = {k: (getattr(plan, k) if v is None and plan is not None else v) for k, v in given.items()}
+    given = {"waypoints": waypoints, "grasp": grasp, "tracked": tracked, "camera": camera, "hold": hold,
+             "fingers": fingers}
+    out = {k: (getattr(plan, k, None) if v is None and plan is not None else v) for k, v in given.items()}
     missing = [k for k in ("waypoints", "tracked") if out[k] is None]
     if missing:
         raise ValueError(f"keypoint reward needs {' and '.join(missing)}: {_env_name(env.unwrapped)} has no keypoint_plan; "
@@ -99,6 +104,17 @@ def resolve_plan(env, waypoints: Sequence[str] | None = None, grasp: str | None 
     elif out["grasp"] is not None and not isinstance(out["grasp"], str):
         raise ValueError(f"grasp must be a point name, None (the env's plan) or False (no grasp), got {out['grasp']!r}")
     out["waypoints"] = list(out["waypoints"])
+    out["hold"] = out["hold"] or "grasp"
+    if out["hold"] not in HOLDS:
+        raise ValueError(f"hold must be one of {HOLDS}, got {out['hold']!r}")
+    if isinstance(out["fingers"], str):
+        raise ValueError(f"fingers must be a list of body or geom names, got {out['fingers']!r}")
+    out["fingers"] = list(out["fingers"] or [])
+    if out["grasp"] and out["hold"] == "grasp" and len(out["fingers"]) < 2:
+        raise ValueError(f"a grasp stage needs the fingers that close on {out['grasp']!r} to tell a grasp from a touch: "
+                         f"{_env_name(env.unwrapped)} has no fingers in its keypoint plan and none were given; pass "
+                         "fingers=[<two or more finger bodies or geoms>], or hold='contact' (the stage completes while "
+                         "the tracked body touches the point: a push or a pull), or grasp=False")
     return out
 
 
@@ -128,7 +144,7 @@ def resolve_cameras(env, camera: str | None, cameras: Sequence[str] | None) -> t
 class KeypointReward(RewardWrapper):
     """Dense KAGI reward from keypoints proposed on each episode's first frames, measured in 3-D.
 
-    The plan (``waypoints``, ``grasp``, ``tracked``, ``camera``) is the env's own by default:
+    The plan (``waypoints``, ``grasp``, ``tracked``, ``camera``, ``hold``, ``fingers``) is the env's own by default:
     each of them left None is read from ``env.unwrapped.keypoint_plan`` (see
     :func:`resolve_plan`); an argument given overrides that one fact. Formula: module docstring.
 
@@ -145,6 +161,11 @@ class KeypointReward(RewardWrapper):
         waypoints: ordered names of the target points; None: the env's plan.
         grasp: name of the point to grasp first; None: the env's plan (no grasp without one);
             False: no grasp stage.
+        hold: how the grasp stage completes: "grasp" (closed fingers on opposite sides of the
+            point, or a lift with the fingers closed) or "contact" (the tracked body touches it:
+            a push or a pull; never reported as held); None: the env's plan, else "grasp".
+        fingers: the finger bodies or geoms that close on the grasp point ("grasp" needs two or
+            more); None: the env's plan.
         tracked: the gripper's point: a keypoint of ``env.keypoints()``, a site, a geom or a
             body (its origin); None: the env's plan.
         proposer: "ground_truth", "file" or "vlm"; ``proposer_kwargs`` go to it.
@@ -152,8 +173,9 @@ class KeypointReward(RewardWrapper):
             plan, else the env's ``camera_name``, else a Gymnasium MuJoCo env's free camera.
         cameras: every view the proposer gets (None: all named cameras of the model).
         radius: metres from a waypoint that complete its stage.
-        lift_height: metres above its reset height at which the grasp point counts as held.
-        hold_radius: a hold begun by contact lasts while the grasp point is within this many
+        lift_height: metres above its reset height at which the grasp point counts as lifted
+            (held if the fingers are closed and one touches it).
+        hold_radius: a hold (or a contact) lasts while the grasp point is within this many
             metres of the tracked point.
         min_scale: lower bound (metres) of a stage's length ``D_s``.
         success_override: reward 1 when ``info["success"]`` (KAGI's sparse override).
@@ -161,7 +183,7 @@ class KeypointReward(RewardWrapper):
 
     Raises:
         ValueError: no plan on the env and no ``waypoints``/``tracked`` given (the message names
-            them), empty waypoints, a point that is no keypoint/site/geom/body or a camera the
+            them), empty waypoints, a grasp with ``hold="grasp"`` but no ``fingers``, an unknown ``hold``, a point that is no keypoint/site/geom/body or a camera the
             env does not have (the message lists the valid ones), ``radius``/``lift_height``/
             ``min_scale`` not > 0, an unknown proposer; at reset, a plan keypoint the proposer
             did not produce.
@@ -171,9 +193,9 @@ class KeypointReward(RewardWrapper):
                  tracked: str | None = None, proposer: str = "ground_truth", proposer_kwargs: dict | None = None,
                  camera: str | None = None, cameras: Sequence[str] | None = None, width: int | None = None,
                  height: int | None = None, radius: float = 0.03, lift_height: float = 0.02, hold_radius: float = 0.06,
-                 min_scale: float = 0.05,
-                 success_override: bool = True, instruction: str = ""):
-        plan = resolve_plan(env, waypoints, grasp, tracked, camera)
+                 min_scale: float = 0.05, success_override: bool = True, instruction: str = "",
+                 hold: str | None = None, fingers: Sequence[str] | None = None):
+        plan = resolve_plan(env, waypoints, grasp, tracked, camera, hold, fingers)
         for name, value in (("radius", radius), ("lift_height", lift_height), ("hold_radius", hold_radius),
                             ("min_scale", min_scale)):
             if not (np.isfinite(value) and value > 0):
@@ -182,25 +204,26 @@ class KeypointReward(RewardWrapper):
         super().__init__(env, waypoints=waypoints, grasp=grasp, tracked=tracked, proposer=proposer,
                          proposer_kwargs=proposer_kwargs, camera=camera, cameras=cameras, width=width, height=height,
                          radius=radius, lift_height=lift_height, hold_radius=hold_radius, min_scale=min_scale,
-                         success_override=success_override, instruction=instruction)
+                         success_override=success_override, instruction=instruction, hold=hold, fingers=fingers)
         self.spec_kp = KeypointSpec(plan["tracked"], plan["grasp"], plan["waypoints"], main,
                                     instruction or getattr(env.unwrapped, "instruction", ""), width, height, views)
-        for name in [plan["tracked"]] + ([plan["grasp"]] if plan["grasp"] else []):
+        for name in [plan["tracked"]] + ([plan["grasp"]] if plan["grasp"] else []) + plan["fingers"]:
             self.spec_kp.check_point(env, name)
+        for name in plan["fingers"] if plan["grasp"] else []:
+            if self.spec_kp.body_of(env, name) in (None, 0):
+                raise ValueError(f"finger {name!r} must be a body, geom or site of a moving body of {_env_name(env.unwrapped)}")
         task = getattr(getattr(env.unwrapped, "task", None), "name", None) or getattr(env.unwrapped, "task_name", None)
         self.proposer = make_proposer(proposer, task=str(task or "default"), **dict(proposer_kwargs or {}))
         self.radius, self.lift_height, self.min_scale = float(radius), float(lift_height), float(min_scale)
         self.hold_radius = float(hold_radius)
-        self._holding = False
+        self.hold, self.fingers = plan["hold"], plan["fingers"]
+        self.judge = GraspJudge(self.hold, self.fingers, lift_height, hold_radius)
         self.success_override = bool(success_override)
         self.targets = np.zeros((0, 3))
         self.scales = np.zeros(0)
         self.done = np.zeros(0, dtype=bool)
         self.stage = 0
-        self.grasp_start = None
         self.proposal_log = ""
-        self._hand_bodies: set[int] = set()
-        self._grasp_body = None
 
     @property
     def n_stages(self) -> int:
@@ -232,18 +255,6 @@ class KeypointReward(RewardWrapper):
                     frames[view] = renderer.render()
         return frames
 
-    def _subtree(self, body: int) -> set[int]:
-        parent = self.env.unwrapped.model.body_parentid
-        out = {body}
-        for b in range(len(parent)):
-            a = b
-            while a > 0:
-                if a in out:
-                    out.add(b)
-                    break
-                a = int(parent[a])
-        return out
-
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
         proposal = self.proposer(self._frames(), self.env, self.spec_kp)
@@ -264,12 +275,8 @@ class KeypointReward(RewardWrapper):
         chain = np.vstack([start[None], self.targets])
         self.scales = np.maximum(np.linalg.norm(np.diff(chain, axis=0), axis=1), self.min_scale)
         self.done = np.zeros(self.n_stages, dtype=bool)
-        hand = self.spec_kp.body_of(self.env, self.spec_kp.tracked)
-        self._hand_bodies = self._subtree(hand) if hand not in (None, 0) else set()
         if self.spec_kp.grasp:
-            self._grasp_body = self.spec_kp.body_of(self.env, self.spec_kp.grasp)
-            self.grasp_start = self.spec_kp.points3d(self.env, [self.spec_kp.grasp])[0]
-        self._holding = False
+            self.judge.reset(self.env, self.spec_kp)
         self.stage, self.proposal_log = 0, proposal.log
         info = dict(info)
         main = self.spec_kp.views()[0]
@@ -282,44 +289,28 @@ class KeypointReward(RewardWrapper):
 
     # --- step -----------------------------------------------------------------------------
     def held(self) -> bool:
-        """The grasp point is held: lifted more than ``lift_height`` above its reset position, or
-        in contact with the tracked point's body (or a sub-body, e.g. a finger); a hold begun by
-        contact lasts while the grasp point stays within ``hold_radius`` of the tracked point
-        (contacts flicker while an object is pushed or pulled)."""
-        spec = self.spec_kp
-        grasp_pos, hand_pos = spec.points3d(self.env, [spec.grasp, spec.tracked])
-        if grasp_pos[2] - self.grasp_start[2] > self.lift_height:
-            return True
-        if self.contact():
-            self._holding = True
-        elif self._holding and np.linalg.norm(grasp_pos - hand_pos) > self.hold_radius:
-            self._holding = False
-        return self._holding
+        """The grasp stage is complete: the grasp point held (fingers closed on it from opposite
+        sides, or lifted with the fingers closed) or, with ``hold="contact"``, touched
+        (:class:`~rewardgym.reward_wrappers.keypoint_grasp.GraspJudge`)."""
+        held, touched = self.judge(self.env, self.spec_kp)
+        return held or touched
 
     def contact(self) -> bool:
         """A contact between the tracked point's body (or a sub-body) and the grasp point's body."""
-        base = self.env.unwrapped
-        n = base.data.ncon
-        if self._grasp_body is None or not self._hand_bodies or n == 0:
-            return False
-        con = base.data.contact
-        b1, b2 = base.model.geom_bodyid[con.geom1[:n]], base.model.geom_bodyid[con.geom2[:n]]
-        hand = list(self._hand_bodies)
-        touching = (np.isin(b1, hand) & (b2 == self._grasp_body)) | (np.isin(b2, hand) & (b1 == self._grasp_body))
-        return bool(touching.any())
+        return self.judge.contact(self.env)
 
     def reward(self, obs, env_reward, terminated, truncated, info):
         spec = self.spec_kp
         offset = 0
-        held = 0.0
+        held = touched = False
         if spec.grasp:
-            held = float(self.held())
-            if not held:
+            held, touched = self.judge(self.env, spec)
+            if not (held or touched):
                 self.done[:] = False
                 self.stage = 0
                 dist = float(np.linalg.norm(spec.points3d(self.env, [spec.tracked])[0] - self.targets[0]))
                 r = stage_reward(0, self.n_stages, dist, self.scales[0])
-                return self._finish(r, dist, held, info)
+                return self._finish(r, dist, held, touched, info)
             self.done[0], offset = True, 1
         point = spec.points3d(self.env, [spec.grasp or spec.tracked])[0]
         dists = np.linalg.norm(self.targets - point, axis=1)
@@ -336,12 +327,13 @@ class KeypointReward(RewardWrapper):
         self.stage = stage
         dist = float(dists[stage]) if stage < self.n_stages else 0.0
         r = stage_reward(stage, self.n_stages, dist, self.scales[stage] if stage < self.n_stages else 1.0)
-        return self._finish(r, dist, held, info)
+        return self._finish(r, dist, held, touched, info)
 
-    def _finish(self, r: float, dist: float, held: float, info: dict):
+    def _finish(self, r: float, dist: float, held: bool, touched: bool, info: dict):
         if self.success_override and info.get("success"):
             r = 1.0
-        return r, {"keypoint": r, "stage": float(self.stage), "dist": dist, "held": held}
+        return r, {"keypoint": r, "stage": float(self.stage), "dist": dist, "held": float(held),
+                   "contact": float(touched)}
 
 
 def keypoint_or_ground_truth(env, **kwargs):

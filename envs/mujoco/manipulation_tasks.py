@@ -22,6 +22,8 @@ from .tolerance import tolerance
 TABLE_Z = 0.4          # height of the table top
 CUBE = 0.025           # half size of the cubes
 GRIP_REST = np.array([0.0, 0.0, 0.55])  # grip site at joint offsets 0
+FINGERS = ("finger_left", "finger_right")  # the gripper's finger bodies (they close along y)
+FINGERS_CLOSED = 0.004  # finger travel (m) from open at which the fingers count as closed (0.01 on a cube)
 
 OBJECT_XML = """
     <body name="object" pos="0 0 {z}"><freejoint name="object"/>
@@ -69,12 +71,17 @@ class KeypointPlan:
         tracked: the gripper's keypoint (it carries the object after the grasp).
         grasp: the keypoint to reach first, or None when nothing is grasped.
         waypoints: the keypoints the tracked point must then pass through, in order.
+        hold: how the grasp stage completes: "grasp" (the fingers closed on the grasp point from
+            opposite sides) or "contact" (touching it: the object is pushed or pulled).
+        fingers: the gripper's finger bodies (a grasp is judged from their contacts).
     """
 
     camera: str
     tracked: str
     grasp: str | None
     waypoints: tuple[str, ...]
+    hold: str = "grasp"
+    fingers: tuple[str, ...] = FINGERS
 
 
 @dataclass
@@ -93,10 +100,11 @@ class Task:
     goal_prompts: tuple[str, ...] = ()        # VLM-RM goal sentences: the scene with the task done
     baseline_prompts: tuple[str, ...] = BASELINE_PROMPTS
     tracked_keypoint: str = "gripper"         # what the gripper's position is called in ``keypoints()``
+    hold: str = "grasp"                       # "grasp": fingers closed on the grasp keypoint; "contact": touched
 
     def keypoint_plan(self, camera: str) -> KeypointPlan:
         """The task's keypoint plan measured in ``camera``'s pixels."""
-        return KeypointPlan(camera, self.tracked_keypoint, self.grasp_keypoint, tuple(self.waypoints))
+        return KeypointPlan(camera, self.tracked_keypoint, self.grasp_keypoint, tuple(self.waypoints), self.hold)
 
 
 def _xy(rng, lo=-0.15, hi=0.15):
@@ -193,7 +201,7 @@ TASKS: dict[str, Task] = {
                  lambda e, r: _cube_reset(e, r, 0.0),
                  lambda e: _dist(e.body_pos("object")[:2], e.body_pos("goal")[:2]) < 0.04,
                  lambda e: _object_to_goal_reward(e, xy_only=True), ("gripper", "object", "goal"),
-                 goal_prompts=("a red cube on the green pad",)),
+                 goal_prompts=("a red cube on the green pad",), hold="contact"),
     "pick_place": Task("pick_place", "pick up the red cube and put it at the green ball", OBJECT_XML + GOAL_XML,
                        "object", ["lift", "goal"], lambda e, r: _cube_reset(e, r, 0.15),
                        lambda e: _dist(e.body_pos("object"), e.body_pos("goal")) < 0.04, _object_to_goal_reward,
@@ -204,7 +212,7 @@ TASKS: dict[str, Task] = {
                   goal_prompts=("a red cube stacked on a blue cube",)),
     "drawer_open": Task("drawer_open", "open the drawer", DRAWER_XML, "handle", ["drawer_open"], _drawer_reset,
                         lambda e: e.joint_qpos("drawer") > DRAWER_OPEN, _drawer_reward,
-                        ("gripper", "handle", "drawer_open"), goal_prompts=("an open drawer",)),
+                        ("gripper", "handle", "drawer_open"), goal_prompts=("an open drawer",), hold="contact"),
     "button_press": Task("button_press", "press the red button", BUTTON_XML, None, ["button", "button_pressed"],
                          _button_reset, lambda e: e.joint_qpos("button") > BUTTON_PRESSED, _button_reward,
                          ("gripper", "button", "button_pressed"), goal_prompts=("a pressed red button",)),

@@ -53,7 +53,7 @@ rewards, tools and docs (a Hydra env YAML may override them, it need not repeat 
 | ``instruction`` | the task in words (a VLM keypoint proposer's prompt) | "open the drawer" |
 | ``goal_prompts`` | VLM-RM goal sentences (``reward=clip``) | ["an open drawer"] |
 | ``baseline_prompts`` | VLM-RM baseline sentences | ["a robot gripper above a table"] |
-| ``keypoint_plan`` | ``KeypointPlan(camera, tracked, grasp, waypoints)`` for ``reward=keypoint``; ``camera`` is the env's ``camera`` argument | ("front", "gripper", "handle", ("drawer_open",)) |
+| ``keypoint_plan`` | ``KeypointPlan(camera, tracked, grasp, waypoints, hold, fingers)`` for ``reward=keypoint``; ``camera`` is the env's ``camera`` argument | ("front", "gripper", "handle", ("drawer_open",), "contact", FINGERS) |
 
 ``keypoints()`` returns named world points (metres):
 
@@ -69,7 +69,11 @@ rewards, tools and docs (a Hydra env YAML may override them, it need not repeat 
 above the cube's start, ``goal`` the target (for stack: the red cube's place on the blue one),
 ``drawer_open`` where the handle is with the drawer 15 cm out, ``button_pressed`` the cap top
 pushed in. The tracked point is the ``gripper`` (it carries the object after the grasp). The
-plan: reach ``grasp_keypoint`` first (if any), then pass through ``waypoints`` in order.
+plan: reach ``grasp_keypoint`` first (if any), then pass through ``waypoints`` in order. The plan's
+``hold`` says how the grasp stage completes: ``"grasp"`` (pick_place, stack) while the fingers
+are closed (``fingers_closed``: at least ``FINGERS_CLOSED`` = 4 mm of travel) with both fingers
+touching the cube from opposite sides, ``"contact"`` (push: the cube is pushed; drawer_open: the
+handle is hooked by open fingers) while the gripper touches it.
 ``model``, ``data``, ``camera_name``, ``width``, ``height`` and
 ``rewardgym.envs.mujoco.camera.project`` map them to pixels of ``render()``;
 ``render_camera("top")`` / ``("side")`` give the second views KAGI used (same size).
@@ -95,7 +99,7 @@ Example:
     >>> env.unwrapped.instruction, env.unwrapped.task.grasp_keypoint, env.unwrapped.task.waypoints
     ('open the drawer', 'handle', ['drawer_open'])
     >>> env.unwrapped.keypoint_plan
-    KeypointPlan(camera='front', tracked='gripper', grasp='handle', waypoints=('drawer_open',))
+    KeypointPlan(camera='front', tracked='gripper', grasp='handle', waypoints=('drawer_open',), hold='contact', fingers=('finger_left', 'finger_right'))
     >>> env.unwrapped.goal_prompts, env.unwrapped.baseline_prompts
     (['an open drawer'], ['a robot gripper above a table'])
     >>> sorted(env.unwrapped.keypoints()), obs.shape, info["success"]
@@ -111,7 +115,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from .manipulation_tasks import BUTTON_PRESSED, TABLE_Z, TASKS, KeypointPlan, button_top
+from .manipulation_tasks import BUTTON_PRESSED, FINGERS_CLOSED, TABLE_Z, TASKS, KeypointPlan, button_top
 from .checks import check_env_args
 from .rendering import SizedFrames
 from .pickling import StatePickle
@@ -179,6 +183,12 @@ class ManipulationEnv(StatePickle, SizedFrames, gym.Env):
     def finger_closure(self) -> float:
         """Finger travel: 0 fully open, about 0.009 closed on a cube, 0.03 closed on nothing."""
         return float(self.data.qpos[self._finger_qadr])
+
+    @property
+    def fingers_closed(self) -> bool:
+        """The fingers have closed at least ``FINGERS_CLOSED`` (4 mm) from open: with both fingers
+        touching an object from opposite sides, a grasp (the keypoint reward's test)."""
+        return self.finger_closure >= FINGERS_CLOSED
 
     def _id(self, kind, name) -> int:
         i = mujoco.mj_name2id(self.model, kind, name)

@@ -97,30 +97,87 @@ def test_moving_along_the_viewing_ray_gains_nothing():
     assert rewards[0] == 1.0 and rewards[0] > rewards[1] > rewards[2]
 
 
-def test_grasp_is_judged_from_contact_or_lift_and_regresses():
+def test_a_grasp_is_closed_fingers_on_opposite_sides_and_regresses():
     from rewardgym.envs.mujoco.experts import expert_action
 
     env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="pick_place"), success_override=False)
+    assert (env.hold, env.fingers) == ("grasp", ["finger_left", "finger_right"])
     env.reset(seed=0)
     stages = []
     for _ in range(40):
-        env.step(expert_action(env))
+        _, _, _, _, info = env.step(expert_action(env))
         stages.append(env.stage)
         if env.stage >= 2:
             break
     assert env.stage >= 2 and env.held() and stages[0] == 0
+    assert info["shaped_held"] == 1.0 and info["shaped_contact"] == 0.0 and env.judge.pinched(env)
     for _ in range(15):                        # let go and move up and away: the cube falls, the stage regresses
         env.step(np.array([1.0, 0.0, 1.0, -1.0]))
     assert env.stage == 0 and not env.held()
 
+
+def _knock(env, seed, grip):
+    """Drives the gripper (fingers open: grip -1, closed: +1) at grasp height through the cube
+    along a direction that turns with the seed; returns the stages and held flags of every step,
+    and whether a finger or the palm touched the cube."""
+    from rewardgym.envs.mujoco.experts import GRASP_DZ
+
+    env.reset(seed=seed)
+    base = env.unwrapped
+    angle = 2 * np.pi * (seed + 0.5) / 20
+    u = np.array([np.cos(angle), np.sin(angle), 0.0])
+    start = base.body_pos("object") - 0.1 * u + [0.0, 0.0, GRASP_DZ]
+    stages, held, touched = [], [], False
+    for t in range(70):
+        if t < 30:                             # above the start point, then down beside the cube
+            target = start + ([0.0, 0.0, 0.1] if t < 18 else [0.0, 0.0, 0.0])
+            action = np.r_[np.clip((target - base.grip_pos) / base.action_scale, -1, 1), grip]
+        else:                                  # then through the cube and 10 cm past it
+            action = np.r_[0.5 * u, grip]
+        _, _, _, _, info = env.step(action)
+        stages.append(info["shaped_stage"])
+        held.append(info["shaped_held"])
+        touched |= env.contact()
+    return stages, held, touched
+
+
+@pytest.mark.parametrize("grip", [-1.0, 1.0])
+def test_a_knock_is_never_a_grasp(grip):
+    # An open (or already closed) gripper driven through the cube on pick_place: before, any
+    # gripper-cube contact was a hold and the stage went to 1; now no post-grasp stage in 20 of 20.
+    env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="pick_place"), success_override=False)
+    touched = 0
+    for seed in range(20):
+        stages, held, hit = _knock(env, seed, grip)
+        assert max(stages) == 0 and max(held) == 0.0, f"seed {seed}: a knock reached stage {max(stages)}"
+        touched += hit
+    assert touched >= 15, "the scripted knock must hit the cube (open fingers let it through only along y)"
+
+
+def test_a_lift_needs_closed_fingers_and_a_contact_plan_is_never_held():
+    env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="pick_place"), success_override=False)
+    env.reset(seed=0)
+    base = env.unwrapped
+    _set_gripper(base, base.body_pos("object") + [0.0, 0.0, 0.06])
+    base.set_free_body("object", base.grip_pos + [0.0, 0.0, -0.04])   # lifted 6 cm, beside open fingers
+    mujoco.mj_forward(base.model, base.data)
+    assert not base.fingers_closed and not env.held()
+
     push = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="push"), success_override=False)
+    assert push.hold == "contact"
     push.reset(seed=0)
     base = push.unwrapped
     goal = base.keypoints()["goal"]
     base.set_free_body("object", np.r_[goal[:2], base.body_pos("object")[2]])   # knocked onto the pad, untouched
     mujoco.mj_forward(base.model, base.data)
     _, r, *_ = push.step(np.zeros(4))
-    assert push.stage == 0 and r < 0.5, "an object moved without contact or lift is not grasped"
+    assert push.stage == 0 and r < 0.5, "an object moved without contact or lift is not touched"
+    from rewardgym.envs.mujoco.experts import expert_action
+
+    push.reset(seed=0)
+    infos = [push.step(expert_action(push))[4] for _ in range(40)]
+    assert max(i["shaped_stage"] for i in infos) >= 1, "the expert's push completes the contact stage"
+    assert max(i["shaped_contact"] for i in infos) == 1.0 and max(i["shaped_held"] for i in infos) == 0.0
 
 
 class _StubVLM(http.server.BaseHTTPRequestHandler):
@@ -269,6 +326,14 @@ def test_bad_arguments():
         KeypointReward(env, waypoints=[])
     with pytest.raises(ValueError, match="grasp must be"):
         KeypointReward(env, grasp=3)
+    with pytest.raises(ValueError, match=r"hold must be one of \('grasp', 'contact'\), got 'pinch'"):
+        KeypointReward(env, hold="pinch")
+    with pytest.raises(ValueError, match=r"a grasp stage needs the fingers that close on 'goal'"):
+        KeypointReward(env, grasp="goal", fingers=["finger_left"])
+    with pytest.raises(ValueError, match=r"finger 'table' must be a body, geom or site of a moving body"):
+        KeypointReward(env, grasp="goal", fingers=["finger_left", "table"])
+    with pytest.raises(ValueError, match=r"no keypoint, site, geom or body named 'thumb'"):
+        KeypointReward(env, grasp="goal", fingers=["finger_left", "thumb"])
     with pytest.raises(ValueError, match="proposer"):
         KeypointReward(env, waypoints=["goal"], proposer="magic")
 

@@ -74,17 +74,22 @@ def test_one_free_camera_view_is_lifted_with_the_rendered_depth(tmp_path):
     lifted.close()
 
 
-def test_pusher_tracks_a_fingertip_geom_and_grasps_the_object_by_contact():
+def test_pusher_tracks_a_fingertip_geom_and_pushes_the_object_by_contact():
+    # Pusher has no fingers: its first stage is a contact (hold="contact"), never a grasp
+    with pytest.raises(ValueError, match=r"a grasp stage needs the fingers that close on 'object'.*Pusher-v5 has no "
+                                         r"fingers.*hold='contact'"):
+        KeypointReward(gym.make("Pusher-v5"), tracked="tip_arml", grasp="object", waypoints=["goal"])
     env = KeypointReward(gym.make("Pusher-v5", render_mode="rgb_array", width=W, height=H), tracked="tip_arml",
-                         grasp="object", waypoints=["goal"])
+                         grasp="object", waypoints=["goal"], hold="contact")
     _, info = env.reset(seed=0)
     base = env.unwrapped
     np.testing.assert_allclose(info["keypoints_3d"], [base.get_body_com("object"), base.get_body_com("goal")], atol=1e-9)
     tip = base.data.geom_xpos[mujoco.mj_name2id(base.model, mujoco.mjtObj.mjOBJ_GEOM, "tip_arml")]
     np.testing.assert_allclose(env.spec_kp.points3d(env, ["tip_arml"])[0], tip)
     for _ in range(5):
-        _, r, *_ = env.step(np.zeros(7))
+        _, r, *_, info = env.step(np.zeros(7))
         assert 0.0 <= r <= 0.5 and env.stage == 0 and not env.contact()   # the arm is far from the object
+        assert info["shaped_held"] == 0.0 and info["shaped_contact"] == 0.0
     with pytest.raises(ValueError, match=r"named 'tips'.*geoms: \[.*'tip_arml', 'tip_armr'.*bodies: \[.*'tips_arm'"):
         KeypointReward(gym.make("Pusher-v5"), tracked="tips", waypoints=["goal"])
     with pytest.raises(ValueError, match=r"camera 'top' is not a camera of Pusher-v5; valid cameras: \[\] \(it has none"):
