@@ -28,8 +28,9 @@ check decides; success on held-out seeds is therefore also measured live (docs/g
 ``reset(options={"index": i})`` shows row ``i`` (evaluation passes over a split in order).
 
 ## Info
-``success``; ``target_boxes`` (K, 4) float32 fractions; ``instruction``; ``target_elements``
-(``[{"role", "name"}]`` per box, as recorded); ``task``, ``seed`` (the live episode it replays:
+``success``; ``target_boxes`` (K, 4) float32 fractions and ``target_elements`` (``[{"role",
+"name"}]`` per box, as recorded), from ``reset`` (as Browser-v0, both are absent from the info of
+the step that ends the episode); ``instruction``; ``task``, ``seed`` (the live episode it replays:
 ``gym.make("rewardgym/Browser-v0", task=...).reset(seed=...)``) and ``index`` (the row); after a
 step, ``click`` ``{x, y}``.
 
@@ -176,7 +177,8 @@ class GroundingEnv(gym.Env, EzPickle):
             raise RuntimeError("call reset() before step()")
         x, y = contract.click_point(action, self.action_type)
         info = self._info()
-        hit = contract.click_in_box((x, y), info["target_boxes"])
+        hit = contract.click_in_box((x, y), info.pop("target_boxes"))
+        del info["target_elements"]  # the episode ended: nothing left to point at (as Browser-v0)
         info.update(success=hit, click={"x": x, "y": y})
         return self._obs(), float(hit), True, False, info
 
