@@ -21,11 +21,18 @@ out from the state (stages can regress):
   complete while the point stays within ``|k_i - k_{i+1}| + radius`` of the next waypoint
   (leaving that ball, or losing the grasp, un-completes it).
 
-With ``d = |p - k_s|`` (metres) and ``D_s`` the stage's length fixed at reset (the distance from
-the tracked point's reset position to ``k_0``, then from ``k_{s-1}`` to ``k_s``; at least
-``min_scale``)::
+With ``d = |p - k_s|`` (metres) and ``D_s`` the stage's length (the first stage's is
+``approach_scale``, a fixed length, or with ``approach_scale=None`` the tracked point's distance
+to ``k_0`` at reset, as in KAGI; then ``|k_{s-1} - k_s|`` fixed at reset; at least ``min_scale``),
+the stage's progress falls linearly from 1 at its waypoint to ``tail`` at ``D_s`` and then keeps
+falling, smoothly and never flat, toward 0::
 
-    r_t = (s + 1 - min(d / D_s, 1)) / S          in [0, 1];  r_t = 1 when every stage is complete
+    g(d) = 1 - (1 - tail) d / D_s                 d <= D_s
+    g(d) = tail * 2 D_s / (D_s + d)                d >  D_s
+    r_t  = (s + g(d)) / S                          in (0, 1];  r_t = 1 when every stage is complete
+
+so a state farther from the waypoint always gets less (``tail=0`` is the older clipped
+``(s + 1 - min(d / D_s, 1)) / S``, flat beyond ``D_s``).
 
 When the env's sparse success signal ``info["success"]`` is true the reward is 1 (it overrides
 the dense one, as in KAGI; ``success_override=False`` turns this off).
@@ -41,17 +48,28 @@ from .keypoint_grasp import HOLDS, GraspJudge
 from .keypoint_proposers import Proposal
 from .keypoint_views import _names, _env_name, KeypointSpec, triangulate, lift
 
-__all__ = ["KeypointReward", "KeypointSpec", "Proposal", "stage_reward", "triangulate", "lift", "resolve_plan",
+__all__ = ["KeypointReward", "KeypointSpec", "Proposal", "stage_reward", "stage_progress", "triangulate", "lift", "resolve_plan",
            "keypoint_or_ground_truth"]
 
-def stage_reward(stage: int, n_stages: int, dist: float, scale: float) -> float:
-    """``(stage + 1 - min(dist / scale, 1)) / n_stages``; 1 once ``stage == n_stages``."""
+TAIL = 0.1   # share of a stage's progress left at its length D_s, spread over the distances beyond it
+
+
+def stage_progress(dist: float, scale: float, tail: float = TAIL) -> float:
+    """A stage's progress in (0, 1]: 1 at ``dist = 0``, linear down to ``tail`` at ``dist = scale``,
+    then ``tail * 2 scale / (scale + dist)`` (strictly decreasing, continuous; ``tail = 0``: 0 beyond)."""
+    if scale <= 0:
+        return 1.0
+    x = dist / scale
+    return 1.0 - (1.0 - tail) * x if x <= 1.0 else tail * 2.0 / (1.0 + x)
+
+
+def stage_reward(stage: int, n_stages: int, dist: float, scale: float, tail: float = TAIL) -> float:
+    """``(stage + stage_progress(dist, scale, tail)) / n_stages``; 1 once ``stage == n_stages``."""
     if n_stages < 1 or not 0 <= stage <= n_stages:
         raise ValueError(f"stage must be in [0, {n_stages}] with n_stages >= 1, got {stage}, {n_stages}")
     if stage == n_stages:
         return 1.0
-    frac = min(dist / scale, 1.0) if scale > 0 else 0.0
-    return (stage + 1.0 - frac) / n_stages
+    return (stage + stage_progress(dist, scale, tail)) / n_stages
 
 
 def make_proposer(proposer: str, task: str = "default", **kwargs):
@@ -178,15 +196,21 @@ class KeypointReward(RewardWrapper):
         hold_radius: a hold (or a contact) lasts while the grasp point is within this many
             metres of the tracked point.
         min_scale: lower bound (metres) of a stage's length ``D_s``.
+        approach_scale: the first stage's length ``D_0`` (metres), the same in every episode, so
+            its reward is a function of the state; None: the tracked point's distance to the
+            first keypoint at reset (KAGI's; then the same state scores differently per episode).
+        tail: share of each stage's progress left at ``D_s`` and spread, decreasing, over the
+            distances beyond it (in [0, 1); 0: flat beyond ``D_s``).
         success_override: reward 1 when ``info["success"]`` (KAGI's sparse override).
         instruction: the task in words for a VLM proposer; "": the env's ``instruction``.
 
     Raises:
         ValueError: no plan on the env and no ``waypoints``/``tracked`` given (the message names
-            them), empty waypoints, a grasp with ``hold="grasp"`` but no ``fingers``, an unknown ``hold``, a point that is no keypoint/site/geom/body or a camera the
-            env does not have (the message lists the valid ones), ``radius``/``lift_height``/
-            ``min_scale`` not > 0, an unknown proposer; at reset, a plan keypoint the proposer
-            did not produce.
+            them), empty waypoints, a grasp with ``hold="grasp"`` but no ``fingers``, an unknown
+            ``hold``, a point that is no keypoint/site/geom/body or a camera the env does not have
+            (the message lists the valid ones), ``radius``/``lift_height``/``min_scale``/
+            ``approach_scale`` not > 0, ``tail`` outside [0, 1), an unknown proposer; at reset, a
+            plan keypoint the proposer did not produce.
     """
 
     def __init__(self, env, waypoints: Sequence[str] | None = None, grasp: str | None | bool = None,
@@ -194,17 +218,21 @@ class KeypointReward(RewardWrapper):
                  camera: str | None = None, cameras: Sequence[str] | None = None, width: int | None = None,
                  height: int | None = None, radius: float = 0.03, lift_height: float = 0.02, hold_radius: float = 0.06,
                  min_scale: float = 0.05, success_override: bool = True, instruction: str = "",
-                 hold: str | None = None, fingers: Sequence[str] | None = None):
+                 hold: str | None = None, fingers: Sequence[str] | None = None, approach_scale: float | None = 0.3,
+                 tail: float = TAIL):
         plan = resolve_plan(env, waypoints, grasp, tracked, camera, hold, fingers)
         for name, value in (("radius", radius), ("lift_height", lift_height), ("hold_radius", hold_radius),
-                            ("min_scale", min_scale)):
+                            ("min_scale", min_scale), ("approach_scale", 1.0 if approach_scale is None else approach_scale)):
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be > 0 metres, got {value}")
+        if not (np.isfinite(tail) and 0 <= tail < 1):
+            raise ValueError(f"tail must be in [0, 1), got {tail}")
         main, views = resolve_cameras(env, plan["camera"], cameras)
         super().__init__(env, waypoints=waypoints, grasp=grasp, tracked=tracked, proposer=proposer,
                          proposer_kwargs=proposer_kwargs, camera=camera, cameras=cameras, width=width, height=height,
                          radius=radius, lift_height=lift_height, hold_radius=hold_radius, min_scale=min_scale,
-                         success_override=success_override, instruction=instruction, hold=hold, fingers=fingers)
+                         success_override=success_override, instruction=instruction, hold=hold, fingers=fingers,
+                         approach_scale=approach_scale, tail=tail)
         self.spec_kp = KeypointSpec(plan["tracked"], plan["grasp"], plan["waypoints"], main,
                                     instruction or getattr(env.unwrapped, "instruction", ""), width, height, views)
         for name in [plan["tracked"]] + ([plan["grasp"]] if plan["grasp"] else []) + plan["fingers"]:
@@ -215,7 +243,8 @@ class KeypointReward(RewardWrapper):
         task = getattr(getattr(env.unwrapped, "task", None), "name", None) or getattr(env.unwrapped, "task_name", None)
         self.proposer = make_proposer(proposer, task=str(task or "default"), **dict(proposer_kwargs or {}))
         self.radius, self.lift_height, self.min_scale = float(radius), float(lift_height), float(min_scale)
-        self.hold_radius = float(hold_radius)
+        self.hold_radius, self.tail = float(hold_radius), float(tail)
+        self.approach_scale = None if approach_scale is None else float(approach_scale)
         self.hold, self.fingers = plan["hold"], plan["fingers"]
         self.judge = GraspJudge(self.hold, self.fingers, lift_height, hold_radius)
         self.success_override = bool(success_override)
@@ -274,6 +303,8 @@ class KeypointReward(RewardWrapper):
         start = self.spec_kp.points3d(self.env, [self.spec_kp.tracked])[0]
         chain = np.vstack([start[None], self.targets])
         self.scales = np.maximum(np.linalg.norm(np.diff(chain, axis=0), axis=1), self.min_scale)
+        if self.approach_scale is not None:
+            self.scales[0] = max(self.approach_scale, self.min_scale)
         self.done = np.zeros(self.n_stages, dtype=bool)
         if self.spec_kp.grasp:
             self.judge.reset(self.env, self.spec_kp)
@@ -309,7 +340,7 @@ class KeypointReward(RewardWrapper):
                 self.done[:] = False
                 self.stage = 0
                 dist = float(np.linalg.norm(spec.points3d(self.env, [spec.tracked])[0] - self.targets[0]))
-                r = stage_reward(0, self.n_stages, dist, self.scales[0])
+                r = stage_reward(0, self.n_stages, dist, self.scales[0], self.tail)
                 return self._finish(r, dist, held, touched, info)
             self.done[0], offset = True, 1
         point = spec.points3d(self.env, [spec.grasp or spec.tracked])[0]
@@ -326,7 +357,7 @@ class KeypointReward(RewardWrapper):
         self.done[stage:] = False
         self.stage = stage
         dist = float(dists[stage]) if stage < self.n_stages else 0.0
-        r = stage_reward(stage, self.n_stages, dist, self.scales[stage] if stage < self.n_stages else 1.0)
+        r = stage_reward(stage, self.n_stages, dist, self.scales[stage] if stage < self.n_stages else 1.0, self.tail)
         return self._finish(r, dist, held, touched, info)
 
     def _finish(self, r: float, dist: float, held: bool, touched: bool, info: dict):

@@ -16,13 +16,26 @@ from rewardgym.reward_wrappers.keypoint_proposers import grid_candidates  # noqa
 
 
 def test_stage_reward_formula():
-    assert stage_reward(0, 2, 10.0, 10.0) == 0.0
-    assert stage_reward(0, 2, 5.0, 10.0) == pytest.approx(0.25)
+    assert stage_reward(0, 2, 10.0, 10.0) == pytest.approx(0.05)   # at the stage's length: tail / S
+    assert stage_reward(0, 2, 5.0, 10.0) == pytest.approx((1 - 0.9 * 0.5) / 2)
     assert stage_reward(1, 2, 0.0, 10.0) == pytest.approx(1.0)
     assert stage_reward(2, 2, 3.0, 10.0) == 1.0
-    assert stage_reward(0, 1, 20.0, 10.0) == 0.0  # farther than the stage's length: clipped at 0
+    assert stage_reward(0, 1, 20.0, 10.0) == pytest.approx(0.1 * 2 / 3)  # beyond the length: tail * 2D / (D + d)
+    assert stage_reward(0, 1, 20.0, 10.0, tail=0.0) == 0.0              # tail 0: the older clipped form
+    assert stage_reward(0, 2, 5.0, 10.0, tail=0.0) == pytest.approx(0.25)
     with pytest.raises(ValueError):
         stage_reward(3, 2, 0, 1)
+
+
+def test_stage_reward_is_strictly_decreasing_continuous_and_bounded_everywhere():
+    # No flat region: every distance farther from the waypoint scores less, within and beyond the
+    # stage's length, and a stage's reward stays above the previous stage's (stages never overlap).
+    dists = np.linspace(0.0, 50.0, 5001)
+    for stage, n in ((0, 1), (0, 3), (2, 3)):
+        r = np.array([stage_reward(stage, n, d, 0.2) for d in dists])
+        assert np.all(np.diff(r) < 0) and stage / n < r.min() and r.max() <= (stage + 1) / n
+    below, above = stage_reward(0, 1, 0.2 - 1e-9, 0.2), stage_reward(0, 1, 0.2 + 1e-9, 0.2)
+    assert abs(below - above) < 1e-7
 
 
 def test_triangulation_recovers_a_point_from_rays():
