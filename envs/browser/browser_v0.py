@@ -128,7 +128,7 @@ from .page_js import after_action_js, reset_js
 from .server import shared_server
 from .session import DEFAULT_EXECUTABLE, STOP_TIMERS_JS, PageSession
 from .tasks import resolve
-from ..gui.contract import instruction_space
+from ..gui.contract import click_point, instruction_space
 from .watchdog import Watchdog
 
 class PageFailure(Exception):
@@ -369,16 +369,9 @@ class BrowserEnv(gym.Env, EzPickle):
             raise RuntimeError(f"browser task {self.task.name!r}: reset failed, {failure}") from failure
 
     def _click_point(self, action) -> tuple[float, float]:
-        """The click of a point or box action. A box's corners may come in any order: the box is
-        ``[min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)]``, clicked at its centre."""
-        a = np.asarray(action, dtype=np.float64)
-        if a.shape != self.action_space.shape:
-            raise ValueError(f"{self.action_type} action must have shape {self.action_space.shape}, got {action!r}")
-        if not np.all(np.isfinite(a)) or np.any(a < 0) or np.any(a > 1):
-            raise ValueError(f"action values must be finite and in [0, 1], got {action!r}")
-        if self.action_type == "box":
-            return (a[0] + a[2]) / 2, (a[1] + a[3]) / 2  # the centre, whatever the corners' order
-        return float(a[0]), float(a[1])
+        """The click of a point or box action (the GUI contract's, as Grounding-v0's): a box's
+        corners may come in any order, clicked at its centre."""
+        return click_point(action, self.action_type)
 
     def gui_action(self, action) -> actions.GuiAction:
         """The :class:`~.actions.GuiAction` that ``step`` runs for ``action`` under ``"gui"``: a
