@@ -116,8 +116,8 @@ def _plots(study, directory: Path) -> list[str]:
 
 def write_report(study, settings) -> dict:
     """Writes every file above; returns their paths, the best trial's line and ``text``: what
-    ``rewardgym-tune`` prints at the end."""
-    from omegaconf import OmegaConf
+    ``rewardgym-tune`` prints at the end. Hydra must be initialised on ``rewardgym.conf``."""
+    from .trial import compose_run_config
 
     directory = Path(settings.dir)
     directory.mkdir(parents=True, exist_ok=True)
@@ -148,7 +148,7 @@ def write_report(study, settings) -> dict:
     if best is not None:
         line = best.user_attrs["overrides"]
         run_dir = Path(best.user_attrs["run_dir"])
-        run_cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+        run_cfg = compose_run_config(line)  # the run folder may be on another machine of the study
         searchpath = str(directory.resolve())
         exp = directory / "experiment" / f"{settings.study}.yaml"
         exp.parent.mkdir(exist_ok=True)

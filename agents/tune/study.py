@@ -60,6 +60,9 @@ def open_storage(storage: str):
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ValueError(f"tune.storage {storage!r} cannot be opened: {first}") from err
     path = Path(storage)
+    blocked = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        raise ValueError(f"tune.storage {storage!r} cannot be written: {blocked} is a file, not a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "ab"):

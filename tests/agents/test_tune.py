@@ -91,6 +91,24 @@ def test_space_checked_against_the_run_config():
         load_space(OmegaConf.create({"agent": "sac", "space": {"agent": {"sac": {"tau": {"low": 0.0, "high": 0.1}}}}}), run)
 
 
+def test_pruner_report_stops_training_below_the_median():
+    from rewardgym.agents.tune.study import make_pruner
+    from rewardgym.agents.tune.trial import PrunerReport
+
+    study = optuna.create_study(direction="maximize", pruner=make_pruner("median", 2, 2000, 1000))
+    for value in (0.5, 0.6):
+        trial = study.ask()
+        report = PrunerReport(trial, "success_rate", 1000)
+        assert all(report(1000 * k + 4, {"success_rate": value}) for k in range(1, 6))
+        study.tell(trial, value)
+    trial = study.ask()
+    report = PrunerReport(trial, "success_rate", 1000)
+    assert report(1004, {"success_rate": 0.0}), "no pruning before the warm-up (2000 steps)"
+    assert not report(2004, {"success_rate": 0.0}) and report.pruned_at == 2004
+    assert study.get_trials()[-1].intermediate_values == {1000: 0.0, 2000: 0.0}, \
+        "reported at the nominal steps k * eval.every"
+
+
 def test_torn_journal_tail_is_cut(tmp_path):
     path = tmp_path / "study.log"
     path.write_bytes(b'{"op_code":0}\n{"op_code":1}\n{"op_co')
@@ -126,7 +144,8 @@ def test_unwritable_storage_path_is_bad_input(tmp_path):
     out = subprocess.run(TUNE + ["env=cartpole", f"tune.storage={tmp_path / 'afile' / 'study.log'}"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr
-    assert f"tune.storage '{tmp_path / 'afile' / 'study.log'}' cannot be written" in out.stderr
+    assert f"tune.storage '{tmp_path / 'afile' / 'study.log'}' cannot be written: {tmp_path / 'afile'} is a file" \
+        in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
