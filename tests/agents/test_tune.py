@@ -109,6 +109,35 @@ def test_pruner_report_stops_training_below_the_median():
         "reported at the nominal steps k * eval.every"
 
 
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+def test_stale_running_trials_fail_and_run_again(tmp_path, kind):
+    """A trial whose worker on this host is gone, and one whose heartbeat is older than the grace
+    period (a worker elsewhere), are failed and enqueued; a live one and finished ones are kept."""
+    from rewardgym.agents.tune.study import BEAT, WORKER, fail_stale, me, open_storage
+
+    storage = open_storage(str(tmp_path / "study.log") if kind == "journal" else f"sqlite:///{tmp_path / 'study.db'}")
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    done = subprocess.Popen(["true"])
+    done.wait()
+    trials = [study.ask({"x": optuna.distributions.FloatDistribution(0, 1)}) for _ in range(4)]
+    study.tell(trials[0], 0.5)
+    attrs = {1: {WORKER: {"host": me()["host"], "pid": done.pid}, BEAT: time.time()},   # its process is gone
+             2: {WORKER: {"host": "elsewhere", "pid": 1}, BEAT: time.time() - 100},      # silent for 100 s
+             3: {WORKER: me(), BEAT: time.time()}}                                         # alive
+    for number, kv in attrs.items():
+        for key, value in kv.items():
+            storage.set_trial_system_attr(trials[number]._trial_id, key, value)
+    failed = dict(fail_stale(study, storage, grace_s=60))
+    assert set(failed) == {1, 2} and "is gone" in failed[1] and "no heartbeat for 100 s" in failed[2]
+    states = {t.number: t.state.name for t in study.get_trials()}
+    assert states == {0: "COMPLETE", 1: "FAIL", 2: "FAIL", 3: "RUNNING", 4: "WAITING", 5: "WAITING"}
+    waiting = [t for t in study.get_trials() if t.state.name == "WAITING"]
+    assert sorted(t.user_attrs["retry_of"] for t in waiting) == [1, 2]
+    assert {t.user_attrs["retry_of"]: t.system_attrs["fixed_params"] for t in waiting} == \
+        {1: trials[1].params, 2: trials[2].params}, "enqueued with the dead trials' parameters"
+    assert fail_stale(study, storage, grace_s=60) == [], "each dead trial is failed once"
+
+
 def test_torn_journal_tail_is_cut(tmp_path):
     path = tmp_path / "study.log"
     path.write_bytes(b'{"op_code":0}\n{"op_code":1}\n{"op_co')
