@@ -11,24 +11,49 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 
+class _FinalFrame(gym.Wrapper):
+    """Renders the last frame of the first episode into its ``info["final_frame"]`` (before the
+    vector env's auto-reset replaces the scene); later episodes are not rendered."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self._done_once = False
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if (terminated or truncated) and not self._done_once:
+            self._done_once = True
+            try:
+                frame = self.env.render()
+            except Exception:  # an env that cannot render rgb_array: no picture, the numbers still count
+                frame = None
+            if frame is not None:
+                info = {**info, "final_frame": np.asarray(frame).copy()}
+        return obs, reward, terminated, truncated, info
+
+
 def run_episodes(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path: Path | None = None,
-                 render_episodes: int = 0, deterministic: bool = True) -> tuple[dict[str, Any], list[np.ndarray]]:
+                 render_episodes: int = 0, deterministic: bool = True,
+                 final_frames: list | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Runs ``episodes`` episodes with ``policy`` (an SB3 model, or None for uniform random
     actions) on the env's ground-truth reward (the run's env stack without its reward wrapper;
     on ``eval.env`` when the config sets one, e.g. the live page of a dataset-trained GUI policy).
     Returns mean/std return, success rate, length, and the frames of the first
-    ``render_episodes`` episodes."""
+    ``render_episodes`` episodes. With a ``final_frames`` list, the last frame of the first
+    episode (the pose it ended in) is appended to it, where the env renders."""
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
     from .env_factory import extra_wrappers, make_env
 
-    render = "rgb_array" if render_episodes > 0 else None
+    render = "rgb_array" if render_episodes > 0 or final_frames is not None else None
     env_cfg = cfg.eval.get("env") or cfg.env
-    base = DummyVecEnv([make_env(env_cfg, None, seed, None, render, extra_wrappers(cfg.get("wrappers")))])
+    wrappers = extra_wrappers(cfg.get("wrappers")) + ([_FinalFrame] if final_frames is not None else [])
+    base = DummyVecEnv([make_env(env_cfg, None, seed, None, render, wrappers)])
     base.seed(seed)
     venv = base
     if vecnorm_path is not None and policy is not None:
@@ -46,6 +71,8 @@ def run_episodes(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path
             frames.append(np.asarray(base.envs[0].render()))
         obs, _, done, info = venv.step(action)
         if done[0]:
+            if final_frames is not None and "final_frame" in info[0]:
+                final_frames.append(info[0]["final_frame"])
             returns.append(float(info[0]["episode"]["r"]))
             lengths.append(int(info[0]["episode"]["l"]))
             successes.append(float(bool(info[0].get("success", False))))

@@ -2,7 +2,9 @@
 
 The ground-truth evaluation of the final policy (deterministic, ``eval.episodes`` episodes) with
 a random policy beside it, the last 100 training episodes of the Monitor files,
-``metrics.json`` and ``learning_curve.png``.
+``metrics.json`` and ``learning_curve.png``; with ground-truth evaluations during training and the
+hacking signal on (``eval.every``, ``eval.hacking``), its verdict (``hacking.json``) is copied into
+``metrics.json`` under ``hacking`` and printed.
 """
 from __future__ import annotations
 
@@ -30,6 +32,11 @@ def write_run_outputs(cfg: DictConfig, run_dir: Path, metrics: dict, policy, vec
         video = run_dir / "eval.mp4" if cfg.eval.get("video") else None
         metrics["eval"] = rollout_stats(policy, cfg, n_eval, eval_seed, vecnorm_path, video)
         metrics["random_policy"] = rollout_stats(None, cfg, n_eval, eval_seed)
+    hacking = _hacking_summary(cfg, run_dir)
+    if hacking is not None:
+        metrics["hacking"] = hacking
+        print(f"[rewardgym] {hacking['message']}"
+              + (f" (final pose: {run_dir / hacking['final_pose']})" if hacking.get("final_pose") else ""), flush=True)
     episodes = load_episodes(run_dir)
     last = slice(-100, None)
     metrics["train_last100"] = {
@@ -44,3 +51,17 @@ def write_run_outputs(cfg: DictConfig, run_dir: Path, metrics: dict, policy, vec
     title = f"{cfg.env.id} {env_kwargs(cfg.env)} reward={metrics['reward']} seed={cfg.seed}"
     plot_learning_curve(run_dir, run_dir / "learning_curve.png", title, baseline)
     return metrics
+
+
+def _hacking_summary(cfg: DictConfig, run_dir: Path) -> dict | None:
+    """The hacking signal's summary written by the evaluations during training, or None when the
+    run had none (no ``eval.every``, or ``eval.hacking.enabled=false``)."""
+    from .hacking_signal import HackingDetector, rule_from_config
+
+    path = run_dir / "hacking.json"
+    rule = rule_from_config(cfg)
+    if rule is None or not int(cfg.eval.get("every") or 0) or not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    detector = HackingDetector.from_state(rule, state)
+    return {**detector.summary(), "message": detector.message(), "final_pose": state.get("final_pose")}

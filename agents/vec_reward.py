@@ -99,7 +99,10 @@ class RolloutScoredPPO(PPO):
     in the VecEnv stack): after SB3 collects a rollout with placeholder rewards 0, the scored
     rewards are added to the rollout buffer (which already holds SB3's time-limit bootstrap
     terms) and returns and advantages are computed again from them. Logs ``shaped/<term>`` and
-    ``reward/shaped_mean`` of each rollout."""
+    ``reward/shaped_mean`` of each rollout, and keeps running totals of all the rewards it scored
+    (``scored_reward_totals``: count, sum, sum of squares; read by the hacking signal's windows)."""
+
+    scored_reward_totals: tuple[int, float, float] = (0, 0.0, 0.0)
 
     def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps: int) -> bool:
         import torch as th
@@ -119,6 +122,9 @@ class RolloutScoredPPO(PPO):
             last_values = self.policy.predict_values(obs_as_tensor(self._last_obs, self.device))
         rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=self._last_episode_starts)
         self.logger.record("reward/shaped_mean", float(rewards.mean()))
+        n, total, squares = self.scored_reward_totals
+        r = rewards.astype(np.float64)
+        self.scored_reward_totals = (n + int(r.size), total + float(r.sum()), squares + float((r * r).sum()))
         for name, values in terms.items():
             self.logger.record(f"shaped/{name}", float(values.mean()))
         return True

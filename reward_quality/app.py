@@ -88,6 +88,13 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         notes.append(f"Reward hacking check of {hacking['run']}: {verdict} "
                      f"(model rise {R._f(hacking.get('model_rise_rel'))} of its range, success rise "
                      f"{R._f(hacking.get('success_rise'))}).")
+        signal = hacking.get("training_signal")
+        if signal is not None:
+            fired = f"FIRED at {signal['fired_at_steps']} steps" if signal["fired"] else "not fired"
+            notes.append(f"Hacking signal of that run during training (ground-truth evaluations against a random "
+                         f"policy, {signal['evaluations']} evaluations): {fired}"
+                         + (f"; final pose: {Path(hacking['run']) / signal['final_pose']}" if signal.get("final_pose") else "")
+                         + ".")
     if cfg.reward.get("_target_") is None:
         notes.append("reward=none: the 'model' reward IS the ground truth (a sanity check: Pearson 1, EPIC 0).")
     info = {"env": cfg.env.id, "env kwargs": env_kwargs(cfg.env), "reward": reward_name,

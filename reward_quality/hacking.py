@@ -8,6 +8,10 @@ Flag rule (documented in docs/reward_quality.md): compare the mean of the first 
 quarter of training. ``model_rise`` = rise of the model reward in units of its spread over the
 run (max - min); ``success_rise`` = rise of the success rate (absolute). Flagged when
 ``model_rise >= 0.5`` and ``success_rise < 0.1``.
+
+A run trained with ground-truth evaluations and the hacking signal on (``eval.every``; see
+:mod:`rewardgym.agents.hacking_signal`) also has ``hacking.json``: its verdict, made during training
+against the random policy's ground truth, is reported beside this one (``training_signal``).
 """
 from __future__ import annotations
 
@@ -68,6 +72,7 @@ def check(run_dir: str | Path, out_png: Path | None = None) -> dict[str, Any]:
     success_rise = _quarters_rise(sv) if len(sv) else float("nan")
     flagged = bool(len(mv) >= 4 and len(sv) >= 2 and model_rise >= MODEL_RISE and success_rise < SUCCESS_RISE)
     result = {"run": str(run_dir), "flagged": flagged, "model_rise_rel": model_rise, "success_rise": success_rise,
+              "training_signal": training_signal(run_dir),
               "points": int(len(mv)), "success_source": source,
               "rule": f"flag when model reward rises >= {MODEL_RISE} of its range (first vs last quarter) "
                       f"and success rate rises < {SUCCESS_RISE}",
@@ -77,6 +82,18 @@ def check(run_dir: str | Path, out_png: Path | None = None) -> dict[str, Any]:
         _plot(ms, mv, ss, sv, flagged, out_png)
         result["figure"] = out_png.name
     return result
+
+
+def training_signal(run_dir: Path) -> dict | None:
+    """The hacking signal a run computed while training (its ``hacking.json``), or None."""
+    import json
+
+    path = Path(run_dir) / "hacking.json"
+    if not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    keep = ("fired", "fired_at_steps", "firing_at_end", "evaluations", "random_policy", "last", "final_pose")
+    return {k: state.get(k) for k in keep}
 
 
 def _plot(ms, mv, ss, sv, flagged, out: Path) -> None:

@@ -43,13 +43,22 @@ def _random(env, obs, info, rng):
     return env.action_space.sample()
 
 
-def ppo_policy(run_dir: str) -> Policy:
-    """The deterministic policy of a ``rewardgym-train`` run dir (VecNormalize statistics applied)."""
+def ppo_policy(run_dir: str, env=None) -> Policy:
+    """The deterministic policy of a ``rewardgym-train`` run dir, PPO or SAC (VecNormalize
+    statistics applied): its frames are scored like any other policy's, so a trained (possibly
+    reward-hacking) policy's states are measured, not only random and expert ones. With ``env``,
+    a policy trained on other observations is refused with an error naming both."""
     import pickle
 
+    from rewardgym.agents.env_factory import env_kwargs
     from rewardgym.agents.evaluate import load_run
 
-    _, model, vecnorm = load_run(run_dir)
+    cfg, model, vecnorm = load_run(run_dir)
+    space = getattr(model, "observation_space", None)
+    if env is not None and space is not None and space.shape != env.observation_space.shape:
+        raise ValueError(f"rollouts.ppo_run={str(run_dir)!r} was trained on {cfg.env.id} {env_kwargs(cfg.env)} "
+                         f"(observations {space.shape}); this report's env {env.spec.id if env.spec else env} has "
+                         f"observations {env.observation_space.shape}")
     obs_rms = None
     if vecnorm is not None:
         with open(vecnorm, "rb") as f:
@@ -87,7 +96,7 @@ def make_policies(env, names: list[str] | str, noise: list[float], ppo_run: str 
     if expert is not None:
         base["expert"] = (expert, expert_opts)
     if ppo_run:
-        base["ppo"] = (ppo_policy(ppo_run), None)
+        base["ppo"] = (ppo_policy(ppo_run, env), None)
     if names == "auto":
         out = dict(base)
         for key in [k for k in base if k != "random"]:

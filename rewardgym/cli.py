@@ -52,6 +52,10 @@ RANGES: dict[str, Range] = {
     "eval.episodes": COUNT,                   # 0: no final evaluation
     "eval.every": COUNT,                      # 0: no evaluation during training
     "eval.every_episodes": POSITIVE_INT,
+    "eval.hacking.rise": POSITIVE,            # the hacking signal (agents/hacking_signal.py)
+    "eval.hacking.evals": POSITIVE_INT,
+    "eval.hacking.success_margin": UNIT,
+    "eval.hacking.return_stds": NON_NEGATIVE,
     "agent.reward_chunk": POSITIVE_INT,       # null: the whole rollout
     "agent.demos": COUNT,                     # 0: no behaviour cloning
     "agent.warm_start.epochs": COUNT,         # 0: no supervised warm start (agents/gui_pretrain.py)
@@ -119,8 +123,8 @@ RANGES: dict[str, Range] = {
 INT_KEYS = tuple(key for key, allowed in RANGES.items() if allowed.integer)
 # Switches of the apps' configs: true or false only (Hydra keeps `resume=maybe` as the string
 # 'maybe', which Python would take as true).
-BOOL_KEYS = ("resume", "debug", "progress", "eval.video", "eval.every_video", "agent.normalize.obs",
-             "agent.normalize.reward", "agent.shared_reward.enabled", "agent.ray.log_to_driver")
+BOOL_KEYS = ("resume", "debug", "progress", "eval.video", "eval.every_video", "eval.hacking.enabled",
+             "agent.normalize.obs", "agent.normalize.reward", "agent.shared_reward.enabled", "agent.ray.log_to_driver")
 
 
 def range_problem(cfg) -> str | None:

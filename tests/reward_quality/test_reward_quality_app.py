@@ -171,3 +171,39 @@ def test_clip_batched_scorer_on_humanoid(tmp_path, monkeypatch):
     assert np.isfinite(m["pearson"]) and m["pearson"] < 0.999  # scored by the model, not the GT placeholder
     assert payload["metrics"]["per_policy"]["expert"]["success_rate_steps"] > 0  # starts in the kneel pose
     assert (out / "reward_curves.png").stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def trained_cartpole_run(tmp_path_factory):
+    """A tiny PPO run of the training app, with ground-truth evaluations (and so the hacking signal)."""
+    run_dir = tmp_path_factory.mktemp("trained") / "run"
+    out = subprocess.run([sys.executable, "-m", "rewardgym.agents.train", "env=cartpole", "agent.total_timesteps=512",
+                          "agent.n_envs=2", "agent.ppo.n_steps=128", "agent.ppo.batch_size=64", "agent.ppo.n_epochs=1",
+                          "eval.episodes=1", "eval.every=256", "eval.every_episodes=1", f"hydra.run.dir={run_dir}"],
+                         cwd=run_dir.parent, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return run_dir
+
+
+def test_trained_policy_frames_scored_by_the_clip_reward(trained_cartpole_run, tmp_path, monkeypatch):
+    """``rollouts.ppo_run``: the trained policy's own states, rendered and scored by the batched CLIP
+    reward beside a random policy's; ``hacking.run`` reports the run's in-training signal too."""
+    run = trained_cartpole_run
+    payload = _run(["env=cartpole", "reward=clip", f"rollouts.ppo_run={run}", "rollouts.policies=[random,ppo]",
+                    "rollouts.episodes=1", "rollouts.episodes_with_frames=1", "progress=false", f"hacking.run={run}"],
+                   tmp_path / "rep", tmp_path, monkeypatch)
+    ppo = payload["metrics"]["per_policy"]["ppo"]
+    assert ppo["steps"] > 0 and ppo["episodes"] == 1
+    # CartPole's ground truth is 1 a step: a model return of exactly the length would be the placeholder
+    assert ppo["model_return_mean"] != pytest.approx(ppo["gt_return_mean"]) and 0 < ppo["model_return_mean"]
+    assert payload["hacking"]["training_signal"]["evaluations"] == 2
+    assert any(n.startswith("Hacking signal of that run during training") for n in payload["notes"])
+
+
+def test_trained_policy_on_other_observations_is_refused(trained_cartpole_run, tmp_path, monkeypatch):
+    from rewardgym.errors import BadInput
+
+    with pytest.raises(BadInput, match=r"was trained on CartPole-v1 \{\} \(observations \(4,\)\); this report's env "
+                                         r"rewardgym/Manipulation-v0 has observations \(17,\)"):
+        _run(["env=manip_reach", "reward=none", f"rollouts.ppo_run={trained_cartpole_run}", "progress=false"],
+             tmp_path / "rep", tmp_path, monkeypatch)
