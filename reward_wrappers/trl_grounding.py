@@ -131,7 +131,8 @@ def grpo_rows(dataset, frame: str = "fraction", prompt: str | None = None, syste
         return out
 
     drop = [c for c in columns if c not in ("image", *KEEP)]
-    return dataset.map(row, input_columns=inputs, remove_columns=drop, desc="grpo_rows")
+    # in memory: no cache file is written beside the recorded dataset (which may be read-only, e.g. the bundled sample)
+    return dataset.map(row, input_columns=inputs, remove_columns=drop, desc="grpo_rows", keep_in_memory=True)
 
 
 def reward_for(frame: str = "fraction", **kwargs: Any) -> Callable[..., list[float]]:

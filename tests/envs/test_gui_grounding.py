@@ -205,3 +205,17 @@ def test_instruction_tokens_and_pooling_make_an_sb3_observation():
     np.testing.assert_allclose(obs["screenshot"][3, 5], raw[6:8, 10:12].mean(axis=(0, 1)), atol=0.51)
     with pytest.raises(ValueError, match="needs a Dict observation with a Text 'instruction'"):
         InstructionTokens(gym.make("rewardgym/Grounding-v0", obs_type="pixels"))
+
+
+def test_reading_the_bundled_sample_writes_nothing_beside_it():
+    """The sample ships inside the package (read-only in a wheel): filtering, decoding and mapping it
+    for TRL must not leave datasets' cache files there."""
+    from pathlib import Path
+
+    from rewardgym.reward_wrappers.trl_grounding import grpo_rows
+
+    root = Path(sample_dataset())
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    GroundingEnv(split="test", tasks=["click-red", "click-button"]).reset(seed=0)
+    grpo_rows(load_split(root, "test"))
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
