@@ -78,50 +78,106 @@ CKPT_RE = re.compile(r"ckpt_(\d+)_steps\.zip$")
 
 
 class ResumableCheckpoint(BaseCallback):
-    """Saves model, VecNormalize statistics and ``state.json`` every ``save_freq`` env steps.
+    """Saves model, VecNormalize statistics, an off-policy agent's replay buffer and ``state.json``
+    every ``save_freq`` env steps.
 
     A killed run loses at most one interval: :func:`latest_checkpoint` finds the newest
     complete checkpoint (``state.json`` is written last, so a half-written one is ignored).
+
+    Args:
+        ckpt_dir: where the checkpoints go.
+        save_freq: env steps between checkpoints.
+        keep: model checkpoints kept (the newest); only the newest replay buffer is kept.
+        replay_buffer: also save the replay buffer of an off-policy agent (SAC), so a resumed run
+            continues with it (:mod:`rewardgym.agents.replay_checkpoint`: what it costs on disk).
+        replay_dir: where the replay buffers go (None: ``ckpt_dir``). When one cannot be written
+            (a read-only folder, a full disk), one line says so and the checkpoint is kept without it.
     """
 
-    def __init__(self, ckpt_dir: Path, save_freq: int, keep: int = 3):
+    def __init__(self, ckpt_dir: Path, save_freq: int, keep: int = 3, replay_buffer: bool = True,
+                 replay_dir: Path | None = None):
         super().__init__()
         self.ckpt_dir = Path(ckpt_dir)
         self.save_freq = int(save_freq)
         self.keep = keep
+        self.replay_buffer = bool(replay_buffer)
+        self.replay_dir = Path(replay_dir) if replay_dir is not None else self.ckpt_dir
+        self.replay_failures = 0
+        self._replays: list[Path] = []  # buffers this run saved (or resumed from), oldest first
         self._last = 0
+        self._off_policy = False
 
     def _init_callback(self) -> None:
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         self._last = self.num_timesteps
+        self._off_policy = getattr(self.model, "replay_buffer", None) is not None
+        resumed = latest_replay_buffer(self.ckpt_dir)
+        if resumed is not None:
+            self._replays.append(resumed)
 
     def _on_step(self) -> bool:
-        if self.num_timesteps - self._last >= self.save_freq:
+        # An off-policy agent stores a step's transition after the callbacks have seen the step: its
+        # checkpoints are taken at the end of a rollout instead, when the buffer holds every step counted.
+        if not self._off_policy and self.num_timesteps - self._last >= self.save_freq:
             self.save()
         return True
 
+    def _on_rollout_end(self) -> None:
+        if self._off_policy and self.model.num_timesteps - self._last >= self.save_freq:
+            self.save()
+
     def save(self) -> Path:
-        steps = self.num_timesteps
+        steps = int(self.model.num_timesteps)  # the model's count (also when saved outside learn())
         path = self.ckpt_dir / f"ckpt_{steps}_steps.zip"
         self.model.save(path)
         vecnorm = self.model.get_vec_normalize_env()
         if vecnorm is not None:
             vecnorm.save(str(self.ckpt_dir / f"vecnormalize_{steps}_steps.pkl"))
-        write_state(self.ckpt_dir, steps, path.name)
+        replay = self._save_replay_buffer(steps)
+        write_state(self.ckpt_dir, steps, path.name, replay_buffer=replay)
         self._last = steps
         for old in sorted(self.ckpt_dir.glob("ckpt_*_steps.zip"), key=_steps_of)[: -self.keep]:
             old.unlink(missing_ok=True)
             (self.ckpt_dir / f"vecnormalize_{_steps_of(old)}_steps.pkl").unlink(missing_ok=True)
+        if replay is not None:  # only the newest buffer is kept (each is up to the whole buffer's size)
+            for old in self._replays[:-1]:
+                old.unlink(missing_ok=True)
+            self._replays = self._replays[-1:]
         return path
 
+    def _save_replay_buffer(self, steps: int) -> str | None:
+        """The replay buffer's path as ``state.json`` names it (relative to ``ckpt_dir`` when inside
+        it), or None (no buffer, turned off, or it could not be written)."""
+        if not self.replay_buffer or getattr(self.model, "replay_buffer", None) is None:
+            return None
+        from .replay_checkpoint import save_replay_buffer
 
-def write_state(ckpt_dir: Path, steps: int, name: str) -> None:
-    """Names checkpoint ``name`` (a file or folder in ``ckpt_dir``) the newest, at ``steps`` env steps.
+        path = self.replay_dir / f"replay_buffer_{steps}_steps.pkl"
+        try:
+            save_replay_buffer(self.model, path)
+        except OSError as err:
+            self.replay_failures += 1
+            if self.replay_failures == 1:
+                print(f"[rewardgym] replay buffer not saved: cannot write {path}: {err.strerror or err}; checkpoints "
+                      "go on without it (a resume would start with an empty replay buffer); later failures are not "
+                      "repeated", flush=True)
+            return None
+        if not self._replays or self._replays[-1] != path:
+            self._replays.append(path)
+        return path.name if path.parent.resolve() == self.ckpt_dir.resolve() else str(path.resolve())
+
+
+def write_state(ckpt_dir: Path, steps: int, name: str, replay_buffer: str | None = None) -> None:
+    """Names checkpoint ``name`` (a file or folder in ``ckpt_dir``) the newest, at ``steps`` env steps,
+    with its replay buffer (a file name in ``ckpt_dir`` or an absolute path) when it has one.
 
     Written last and atomically: a reader (or a resume after SIGKILL) sees the old state or the
     new, never half, and never a half-written checkpoint."""
     tmp = Path(ckpt_dir) / "state.json.tmp"
-    tmp.write_text(json.dumps({"num_timesteps": int(steps), "model": name}))
+    state = {"num_timesteps": int(steps), "model": name}
+    if replay_buffer is not None:
+        state["replay_buffer"] = replay_buffer
+    tmp.write_text(json.dumps(state))
     os.replace(tmp, Path(ckpt_dir) / "state.json")
 
 
@@ -137,6 +193,15 @@ def read_state(ckpt_dir: Path) -> dict | None:
 def _steps_of(path: Path) -> int:
     m = CKPT_RE.search(path.name)
     return int(m.group(1)) if m else -1
+
+
+def latest_replay_buffer(ckpt_dir: Path) -> Path | None:
+    """The replay buffer saved with the newest checkpoint, or None (none saved, or it is gone)."""
+    state = read_state(ckpt_dir)
+    if state is None or not state.get("replay_buffer"):
+        return None
+    path = Path(ckpt_dir) / state["replay_buffer"]  # an absolute path stays as it is
+    return path if path.exists() else None
 
 
 def latest_checkpoint(ckpt_dir: Path) -> tuple[Path, Path | None] | None:

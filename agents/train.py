@@ -97,6 +97,10 @@ def run(cfg: DictConfig, run_dir: Path, on_eval=None) -> dict:
         if resumed is not None:
             model = Algo.load(resumed[0], env=venv, device=cfg.device, tensorboard_log=str(run_dir / "tb"))
             print(f"[rewardgym] resumed from {resumed[0].name} at {model.num_timesteps} steps")
+            if getattr(model, "replay_buffer", None) is not None:  # SAC: its past transitions too
+                from .replay_checkpoint import resume_replay_buffer
+
+                resume_replay_buffer(model, ckpt_dir)
         else:
             policy = choose_policy(venv.observation_space, agent.get("policy", "auto"))
             model = Algo(policy, venv, seed=int(cfg.seed), device=cfg.device,
@@ -110,7 +114,9 @@ def run(cfg: DictConfig, run_dir: Path, on_eval=None) -> dict:
 
                 warm_start(model, cfg, run_dir)
 
-    checkpoint = ResumableCheckpoint(ckpt_dir, int(cfg.checkpoint_freq))
+    replay = agent.get("replay_buffer") or {}
+    checkpoint = ResumableCheckpoint(ckpt_dir, int(cfg.checkpoint_freq), replay_buffer=bool(replay.get("checkpoint", True)),
+                                     replay_dir=replay.get("dir"))
     callbacks = [InfoLoggerCallback(), checkpoint]
     if int(cfg.eval.get("every") or 0) > 0:
         from .eval_callback import GroundTruthEval
