@@ -37,12 +37,20 @@ __all__ = ["intrinsics", "extrinsics", "project", "backproject", "camera_pose"]
 _MJ_TO_CV = np.diag([1.0, -1.0, -1.0])  # MuJoCo camera axes (x right, y up, looks -z) -> OpenCV
 
 
+def _orthographic(model: mujoco.MjModel, cid: int) -> bool:
+    """MuJoCo 4 has ``cam_projection`` (``projection="orthographic"`` in MJCF); 3.3 and older have
+    the boolean ``cam_orthographic`` (``orthographic="true"``)."""
+    if hasattr(model, "cam_projection"):
+        return int(model.cam_projection[cid]) != int(mujoco.mjtProjection.mjPROJ_PERSPECTIVE)
+    return bool(model.cam_orthographic[cid])
+
+
 def _model_camera(model: mujoco.MjModel, camera) -> int:
     """Id of a model camera, refusing what a pinhole with square pixels cannot describe."""
     cid = camera_id(model, camera)
     if cid < 0:
         raise ValueError("camera -1 is MuJoCo's free camera: pass the mujoco.MjvCamera you render with")
-    if int(model.cam_projection[cid]) != int(mujoco.mjtProjection.mjPROJ_PERSPECTIVE):
+    if _orthographic(model, cid):
         raise ValueError(f"camera {camera!r} is orthographic; only perspective cameras are supported")
     if np.any(model.cam_sensorsize[cid] > 0):
         raise ValueError(f"camera {camera!r} sets sensorsize/focal; only fovy cameras are supported")

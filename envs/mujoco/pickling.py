@@ -36,6 +36,23 @@ from gymnasium.utils import EzPickle
 __all__ = ["StatePickle"]
 
 
+def _copy_data(model: mujoco.MjModel, dst: mujoco.MjData, src: mujoco.MjData) -> None:
+    """Every field of ``src`` into ``dst`` (``mj_copyData``). MuJoCo 3.3's Python bindings lack it:
+    there the full integration state (time, qpos, qvel, act, warm start, controls, mocap bodies,
+    user data, plugin state) is copied, the derived quantities recomputed by ``mj_forward``, and
+    the state set once more (``mj_forward`` moves the solver's warm start, and the next
+    ``mj_step`` would then differ in the last bits)."""
+    if hasattr(mujoco, "mj_copyData"):
+        mujoco.mj_copyData(dst, model, src)
+        return
+    spec = mujoco.mjtState.mjSTATE_INTEGRATION
+    buf = np.empty(mujoco.mj_stateSize(model, spec))
+    mujoco.mj_getState(model, src, buf, spec)
+    mujoco.mj_setState(model, dst, buf, spec)
+    mujoco.mj_forward(model, dst)
+    mujoco.mj_setState(model, dst, buf, spec)
+
+
 class StatePickle(EzPickle):
     """Mixin for an env with ``model``/``data``: call ``StatePickle.__init__(self, **ctor_kwargs)``
     at the end of the env's ``__init__`` (after any base class that calls ``EzPickle.__init__``)."""
@@ -60,7 +77,7 @@ class StatePickle(EzPickle):
         super().__setstate__(state)  # builds a fresh env from the constructor's arguments
         for name, value in state["model_fields"].items():
             getattr(self.model, name)[...] = value
-        mujoco.mj_copyData(self.data, self.model, state["mjdata"])
+        _copy_data(self.model, self.data, state["mjdata"])
         for name, value in state["attrs"].items():
             setattr(self, name, value.copy() if isinstance(value, np.ndarray) else value)
         self._np_random, self._np_random_seed = state["np_random"], state["np_random_seed"]

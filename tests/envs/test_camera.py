@@ -106,8 +106,9 @@ def test_reacher_target_projects_onto_its_pixels(camera, size):
 
 
 def test_refuses_cameras_it_cannot_describe():
+    ortho = "projection='orthographic'" if hasattr(mujoco.MjModel, "cam_projection") else "orthographic='true'"
     model = mujoco.MjModel.from_xml_string(
-        "<mujoco><worldbody><camera name='ortho' projection='orthographic' fovy='1'/>"
+        f"<mujoco><worldbody><camera name='ortho' {ortho} fovy='1'/>"
         "<camera name='sensor' sensorsize='0.01 0.01' resolution='100 100' focal='0.01 0.01'/></worldbody></mujoco>")
     data = mujoco.MjData(model)
     with pytest.raises(ValueError, match="orthographic"):
