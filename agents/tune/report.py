@@ -108,7 +108,7 @@ def _plots(study, directory: Path) -> list[str]:
         fig.set_size_inches(8, 5)
         fig.tight_layout()
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)
         _atomic_write(directory / name, buf.getvalue())
     return notes
