@@ -5,8 +5,8 @@
 2. The best trial of each study and the default configuration, rerun on fresh seeds at the same
    budget with ``rewardgym-train`` (final deterministic policy, ``--eval-episodes`` episodes).
 3. A markdown table: the studies' env steps (complete + pruned trials), best values, and the
-   reruns' ground-truth success (mean over seeds). When both studies found the same best
-   configuration it is rerun once.
+   reruns' ground-truth success (mean over seeds). A rerun's folder is named by a hash of its
+   overrides: a configuration is rerun once, whichever study it is (or was) the best of.
 
 ``--trials`` may be changed between runs of a study (``tune.n_trials`` is not one of the settings
 a study keeps). Reruns of disjoint ``--seeds`` may run side by side.
@@ -16,11 +16,14 @@ Example (what docs/tuning.md reports)::
     nice -n 10 .venv/bin/python benchmarks/tune_push.py --out /work/tunebench --skip unpruned,reruns &
     nice -n 10 .venv/bin/python benchmarks/tune_push.py --out /work/tunebench --skip pruned,reruns   # beside it
     nice -n 10 .venv/bin/python benchmarks/tune_push.py --out /work/tunebench --skip pruned,unpruned # reruns
+    # the default's reruns need no study: they may run beside the studies
+    nice -n 10 .venv/bin/python benchmarks/tune_push.py --out /work/tunebench --skip pruned,unpruned,best
     nice -n 10 .venv/bin/python benchmarks/tune_push.py --out /work/tunebench --collect   # the table only
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -96,15 +99,19 @@ def main() -> None:
     parser.add_argument("--demos", type=int, default=20, help="behaviour-cloned expert demos (the README's push recipe)")
     parser.add_argument("--steps", type=int, default=30_000, help="PPO env steps per trial and rerun")
     parser.add_argument("--every", type=int, default=5_000, help="eval.every: what the pruner sees")
-    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--seeds", default="1,2,3", help="fresh seeds of the reruns (the trials use seed 0)")
     parser.add_argument("--eval-episodes", type=int, default=50)
     parser.add_argument("--name", default="push")
-    parser.add_argument("--skip", default="", help="comma list of: pruned, unpruned, reruns")
+    parser.add_argument("--skip", default="", help="comma list of: pruned, unpruned, reruns (all), default, best "
+                        "(the reruns of the default, of the studies' best)")
     parser.add_argument("--collect", action="store_true", help="only tabulate what exists")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    bad = skip - {"pruned", "unpruned", "reruns", "default", "best"}
+    if bad:
+        parser.error(f"--skip: unknown {', '.join(sorted(bad))}")
     seeds = [int(s) for s in args.seeds.split(",")]
     studies = {"pruned": args.out / f"{args.name}_pruned", "unpruned": args.out / f"{args.name}_unpruned"}
     if not args.collect:
@@ -118,7 +125,9 @@ def main() -> None:
         lines.append(f"| {kind} | {r['trials']} ({r['pruned']}) | {r['env_steps']:,} | {r['minutes']:.0f} | {best} |")
     if len(rows) == 2 and rows["unpruned"]["env_steps"]:
         saved = 1 - rows["pruned"]["env_steps"] / rows["unpruned"]["env_steps"]
-        lines.append(f"\nPruning saved {saved:.0%} of the env steps of the same study without pruning.")
+        same = rows["pruned"]["trials"] == rows["unpruned"]["trials"]
+        lines.append(f"\nPruning saved {saved:.0%} of the env steps of the same study without pruning"
+                     + ("." if same else " (not comparable yet: the studies have different numbers of trials)."))
     configs = {"default": task_args(args)}
     for kind, d in studies.items():  # both studies' best may be one configuration: rerun it once
         if (d / "best.txt").exists():
@@ -128,9 +137,11 @@ def main() -> None:
     lines += ["", f"| configuration | seeds | success per seed ({args.eval_episodes} episodes) | mean |",
               "|---|---|---|---|"]
     for label, line in configs.items():
-        if "reruns" in skip and not args.collect:
+        if not args.collect and ({"reruns", label.split(" ")[0]} & skip):
             continue
-        slug = label.split(" = ")[0].replace(" ", "_")
+        # a rerun's folder names its configuration: a study whose best changes gets new reruns, and
+        # the same configuration (the best of both studies, now or before) is rerun once
+        slug = label.split(" ")[0] + "_" + hashlib.sha1(" ".join(line).encode()).hexdigest()[:8]
         done = []
         for seed in seeds:
             path = args.out / "reruns" / f"{slug}__seed{seed}" / "metrics.json"
