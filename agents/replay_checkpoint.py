@@ -106,12 +106,10 @@ def transitions(buffer: Any) -> int:
     return int((buffer.buffer_size if buffer.full else buffer.pos) * buffer.n_envs)
 
 
-def resume_replay_buffer(model: Any, ckpt_dir: Path) -> int:
-    """A resumed off-policy run: loads the replay buffer saved with the newest checkpoint in
-    ``ckpt_dir`` into ``model`` and says so in one line; returns its transitions (0: none saved)."""
-    from .callbacks import latest_replay_buffer
-
-    path = latest_replay_buffer(ckpt_dir)
+def resume_replay_buffer(model: Any, path: Path | None) -> int:
+    """A resumed off-policy run: loads the replay buffer saved with the newest checkpoint (``path``,
+    from :func:`rewardgym.agents.callbacks.latest_replay_buffer`) into ``model`` and says so in one
+    line; returns its transitions (0: none saved)."""
     if path is None:
         print("[rewardgym] no replay buffer was saved with that checkpoint: SAC continues from an empty one "
               "(agent.replay_buffer.checkpoint=true saves it)", flush=True)

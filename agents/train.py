@@ -58,7 +58,7 @@ def run(cfg: DictConfig, run_dir: Path, on_eval=None) -> dict:
     from stable_baselines3.common.vec_env import VecNormalize
 
     from .algorithms import algo_kwargs, algo_name, algorithm_class, check_agent, scoring
-    from .callbacks import InfoLoggerCallback, ResumableCheckpoint, latest_checkpoint
+    from .callbacks import InfoLoggerCallback, ResumableCheckpoint, latest_checkpoint, latest_replay_buffer
     from .env_factory import build_vec_env, reward_factory, reward_name
     from .run_outputs import write_run_outputs
 
@@ -100,7 +100,7 @@ def run(cfg: DictConfig, run_dir: Path, on_eval=None) -> dict:
             if getattr(model, "replay_buffer", None) is not None:  # SAC: its past transitions too
                 from .replay_checkpoint import resume_replay_buffer
 
-                resume_replay_buffer(model, ckpt_dir)
+                resume_replay_buffer(model, latest_replay_buffer(ckpt_dir))
         else:
             policy = choose_policy(venv.observation_space, agent.get("policy", "auto"))
             model = Algo(policy, venv, seed=int(cfg.seed), device=cfg.device,
