@@ -107,11 +107,16 @@ def summarize(results: dict, envs, agents, arms, seeds, steps: int) -> list[dict
     return rows
 
 
-def write_tables(out: Path, rows: list[dict], command: str, label: str = "env") -> str:
+def write_summary(out: Path, rows: list[dict], text: str) -> None:
+    """``summary.csv`` (one row per dict) and ``summary.md`` (``text``) in ``out``."""
     with open(out / "summary.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["env"])
         writer.writeheader()
         writer.writerows(rows)
+    (out / "summary.md").write_text(text)
+
+
+def write_tables(out: Path, rows: list[dict], command: str, label: str = "env") -> str:
     lines = [f"Command: `{command}`", "",
              f"| {label} | agent | reward | final GT success (mean ± std) | per seed | GT return | random success "
              "| random return | train s |", "|---|---|---|---|---|---|---|---|---|"]
@@ -120,7 +125,7 @@ def write_tables(out: Path, rows: list[dict], command: str, label: str = "env") 
                      f"{r['per_seed_success']} | {r['return_mean']:.1f} | {r['random_success']:.0%} | "
                      f"{r['random_return']:.1f} | {r['wall_time_s']:.0f} |")
     text = "\n".join(lines) + "\n"
-    (out / "summary.md").write_text(text)
+    write_summary(out, rows, text)
     return text
 
 

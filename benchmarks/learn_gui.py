@@ -29,7 +29,6 @@ Writes ``<out>/<bench>/summary.md``, ``summary.csv``, curves and each run's fold
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -41,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from learn import _train_cmd, parse_list, split_argv  # noqa: E402
+from learn import _train_cmd, parse_list, split_argv, write_summary  # noqa: E402
 
 ARMS = {"gaussian": ["reward=gaussian"],
         "gaussian_box": ["env.kwargs.action_type=box", "reward=gaussian"],
@@ -135,7 +134,7 @@ def bench_single(a, extra: list[str], out: Path) -> str:
     lines = [head] + [f"| {r['arm']} | {r['live_success_mean']:.0%} ± {r['live_success_std']:.0%} | {r['per_seed']} | "
                       f"{r['steps_to_50']} | {r['steps_to_80']} | {r['random_success']:.0%} | "
                       f"{r['train_steps_per_s']:.0f} |" for r in rows]
-    _write(out, rows, "\n".join(lines) + "\n")
+    write_summary(out, rows, "\n".join(lines) + "\n")
     _plot_single(out / f"curve_{a.task.replace('/', '_')}.png", curves, a.task, a.steps)
     return "\n".join(lines)
 
@@ -221,16 +220,8 @@ def bench_multi(a, extra: list[str], out: Path) -> str:
               "| task | " + " | ".join(arms) + " |", "|---|" + "---|" * len(arms)]
     for t in tasks:
         lines.append(f"| {t} | " + " | ".join(f"{r['live:' + t]:.0%} ({r['replay:' + t]:.0%})" for r in rows) + " |")
-    _write(out, rows, "\n".join(lines) + "\n")
+    write_summary(out, rows, "\n".join(lines) + "\n")
     return "\n".join(lines)
-
-
-def _write(out: Path, rows: list[dict], text: str) -> None:
-    with open(out / "summary.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    (out / "summary.md").write_text(text)
 
 
 def main(argv: list[str] | None = None) -> str:
