@@ -9,6 +9,8 @@ is solvable and gives reward-quality rollouts and demonstrations that reach succ
 * ``rewardgym/HumanoidPose-v0``: no controller exists; the expert *starts in the task's named
   pose* (``reset(options={"pose": task})``) and applies zero torque, so it begins successful and
   may sag or fall.
+* ``rewardgym/MetaWorld-v0``: Meta-World's own scripted policy of the task
+  (``metaworld.policies.ENV_POLICY_MAP``), which reads the observation.
 * ``CartPole-v1`` / ``MountainCar-v0``: textbook rules (push towards the pole's lean / with the
   velocity).
 
@@ -40,6 +42,17 @@ def click_target(env, obs, info, rng):
     return ((box[:2] + box[2:]) / 2.0).astype(np.float32)
 
 
+def metaworld_expert(env, obs, info, rng):
+    """Meta-World's scripted policy of the env's task, clipped to the action box."""
+    base = env.unwrapped
+    policy = base.__dict__.get("_rewardgym_expert")
+    if policy is None:
+        from metaworld.policies import ENV_POLICY_MAP
+
+        policy = base._rewardgym_expert = ENV_POLICY_MAP[base.metaworld_task]()
+    return np.clip(policy.get_action(np.asarray(obs)), -1.0, 1.0).astype(np.float32)
+
+
 def cartpole_expert(env, obs, info, rng):
     return int(obs[2] + 0.5 * obs[3] > 0)
 
@@ -59,6 +72,8 @@ def expert_for(env) -> tuple[Policy | None, dict | None]:
     spec_id = base.spec.id if base.spec is not None else ""
     if hasattr(base, "grip_pos") and hasattr(base, "task"):
         return manipulation_expert, None
+    if getattr(base, "metaworld_task", None):
+        return metaworld_expert, None
     if "Browser" in spec_id or name == "BrowserEnv":
         return click_target, None
     if hasattr(base, "set_pose") and hasattr(base, "task"):

@@ -11,7 +11,7 @@ True
 
 Every task also has an id of its own, for tools that take nothing but an id string (CleanRL's
 ``--env-id``, RL Zoo's ``--env``, RLlib): ``rewardgym/<Family><Task>-v0``, where ``<Family>`` is
-``Humanoid``, ``Manipulation`` or ``Browser`` and ``<Task>`` is the task name in CamelCase
+``Humanoid``, ``Manipulation``, ``Browser`` or ``MetaWorld`` and ``<Task>`` is the task name in CamelCase
 (words split at ``_``, ``-`` and ``/``). ``gym.make("rewardgym/HumanoidKneel-v0")`` is
 ``gym.make("rewardgym/HumanoidPose-v0", task="kneel")``, with the same time limit:
 
@@ -45,6 +45,11 @@ _ENVS: dict[str, tuple[str, dict]] = {
         "rewardgym.envs.browser.browser_v0:BrowserEnv",
         {"max_episode_steps": 10},
     ),
+    # --- Meta-World v3 tasks, unedited, with rewardgym's task facts (envs/metaworld/; extra `metaworld`) ---
+    "rewardgym/MetaWorld-v0": (
+        "rewardgym.envs.metaworld.env:MetaWorldEnv",
+        {"max_episode_steps": 500},
+    ),
     # --- GUI grounding from a recorded dataset, no browser (envs/gui/grounding_v0.py) ---
     "rewardgym/Grounding-v0": (
         "rewardgym.envs.gui.grounding_v0:GroundingEnv",
@@ -68,6 +73,9 @@ _TASKS: dict[str, tuple[str, tuple[str, ...]]] = {
         "click-scroll-item", "miniwob/click-test", "miniwob/click-test-2", "miniwob/click-test-transfer",
         "miniwob/click-button", "miniwob/click-link", "miniwob/click-dialog-2", "miniwob/focus-text",
         "miniwob/focus-text-2", "miniwob/click-color", "miniwob/click-tab")),
+    "rewardgym/MetaWorld-v0": ("MetaWorld", (
+        "reach", "push", "pick-place", "button-press-topdown", "button-press", "drawer-open", "door-open",
+        "window-open", "window-close", "plate-slide", "handle-press", "faucet-open", "lever-pull")),
 }
 
 
