@@ -7,6 +7,8 @@ Meta-World's constructor. :class:`MetaWorldEnv` wraps it and adds, without touch
 * ``randomize=True``: object and goal positions drawn anew at every reset from the task's own
   range, from the env's seeded generator (``reset(seed=s)`` gives the same scene for the same
   ``s``); Meta-World's goal-observable class alone freezes them after its first reset;
+* the target sites (``goal``, ...) placed at reset (Meta-World places them after each step, so at
+  reset they stood at the previous episode's goal);
 * ``info["success"]`` as a bool (Meta-World's own test, unchanged; it reports a float);
 * frames from a named Meta-World camera rendered upright: the model's ``corner*`` cameras are
   defined upside down (their up axis points at the floor), so those are turned half a turn about
@@ -148,6 +150,11 @@ class MetaWorldEnv(gym.Wrapper):
         if seed is not None:
             self.env.unwrapped.seed(seed)
         obs, info = self.env.reset()
+        # Meta-World places its target sites (``goal``...) after each step, not at reset: until the
+        # first step they stand where the previous episode's goal was. Place them now, as its step does.
+        base = self.env.unwrapped
+        for name, pos in base._target_site_config:
+            base._set_pos_site(name, pos)
         return obs, {**info, "success": False}
 
     def step(self, action):

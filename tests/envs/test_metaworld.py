@@ -57,6 +57,22 @@ def test_reset_is_seeded_and_randomized():
     np.testing.assert_array_equal(x[-3:], y[-3:])
 
 
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_plan_points_are_where_meta_world_measures_at_every_reset(task):
+    """The waypoint is Meta-World's ``_target_pos`` and the grasp point its object, from the first
+    step of every episode (Meta-World alone leaves the goal site at the last episode's goal)."""
+    from rewardgym.reward_wrappers.keypoint import KeypointReward
+
+    env = KeypointReward(make(task))
+    offset = 0.032 if task == "drawer-open" else 0.011    # the drawer's objGeom; the faucet's site is 1 cm above
+    for seed in range(4):
+        env.reset(seed=seed)
+        base = env.unwrapped
+        assert np.linalg.norm(env.targets[-1] - base._target_pos) < 1e-9, seed
+        if len(env.targets) > 1:
+            assert np.linalg.norm(env.targets[0] - base._get_pos_objects()[:3]) < offset, seed
+
+
 def test_step_contract_success_is_a_bool_and_time_limit_is_meta_worlds():
     env = make("reach")
     assert env.spec.max_episode_steps == 500
