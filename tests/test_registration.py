@@ -9,12 +9,14 @@ from rewardgym import TASK_ENV_IDS, task_env_id
 
 def _tables() -> dict[str, tuple[str, ...]]:
     from rewardgym.envs.browser import tasks as browser
+    from rewardgym.envs.metaworld import tasks as metaworld
     from rewardgym.envs.mujoco import humanoid_tasks, manipulation_tasks
 
     return {
         "rewardgym/HumanoidPose-v0": tuple(humanoid_tasks.TASKS),
         "rewardgym/Manipulation-v0": tuple(manipulation_tasks.TASKS),
         "rewardgym/Browser-v0": browser.OWN_TASKS + tuple(f"miniwob/{t}" for t in browser.MINIWOB_TASKS),
+        "rewardgym/MetaWorld-v0": tuple(metaworld.TASKS),
         "rewardgym/Grounding-v0": (),  # its tasks are the recorded dataset's (env.kwargs.tasks), no ids of their own
     }
 

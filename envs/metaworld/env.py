@@ -1,20 +1,26 @@
-"""``rewardgym/MetaWorld-v0``: a Meta-World v3 task, unedited, with rewardgym's task facts attached.
+"""``rewardgym/MetaWorld-v0``: a Meta-World v3 task, unedited, as a Gymnasium env with rewardgym's task facts.
 
-The env is Meta-World's own goal-observable class of the task (``ALL_V3_ENVIRONMENTS_GOAL_OBSERVABLE``:
-the goal's position is in the observation, as in single-task RL with learned rewards), made by
-Meta-World's constructor. :class:`MetaWorldEnv` wraps it and adds, without touching its code:
+The simulation is Meta-World's own goal-observable class of the task
+(``ALL_V3_ENVIRONMENTS_GOAL_OBSERVABLE``: the goal's position is in the observation, as in
+single-task RL with learned rewards), made by Meta-World's constructor and kept as ``env.mw``.
+Its ``model``, ``data``, action, observation, reward and success are Meta-World's. What
+:class:`MetaWorldEnv` adds, without touching Meta-World's code:
 
-* ``randomize=True``: object and goal positions drawn anew at every reset from the task's own
-  range, from the env's seeded generator (``reset(seed=s)`` gives the same scene for the same
-  ``s``); Meta-World's goal-observable class alone freezes them after its first reset;
-* the target sites (``goal``, ...) placed at reset (Meta-World places them after each step, so at
-  reset they stood at the previous episode's goal);
-* ``info["success"]`` as a bool (Meta-World's own test, unchanged; it reports a float);
-* frames from a named Meta-World camera rendered upright: the model's ``corner*`` cameras are
-  defined upside down (their up axis points at the floor), so those are turned half a turn about
-  their viewing axis in the model at construction; pixels and projections stay consistent;
-* ``env.unwrapped.keypoint_plan``, ``instruction``, ``goal_prompts``, ``baseline_prompts``
-  (from :mod:`.tasks`), which the keypoint and CLIP rewards read, as on rewardgym's own tasks.
+* ``reset(seed=s)`` seeds the scene: with ``randomize=True`` object and goal are drawn anew at
+  every reset from the task's own range, from this env's generator (Meta-World's goal-observable
+  class alone draws one scene and freezes it, and ignores the seed);
+* the target sites (``goal``, ...) placed at reset: Meta-World places them after each step, so at
+  reset they stood at the previous episode's goal;
+* the observation space of an observable goal (Meta-World's class keeps the goal-hidden one, whose
+  goal bounds are 0: every observation fell outside it);
+* ``info["success"]`` a bool (Meta-World's own test; it reports a float);
+* frames from a named Meta-World camera, upright: the model's ``corner*`` cameras are defined
+  upside down (their up axis points at the floor), so those are turned half a turn about their
+  viewing axis in the model at construction (pixels, projections and depth stay consistent);
+* pickling and ``copy.deepcopy`` as the same task in the same state (Meta-World's per-task classes
+  are made at import time and cannot be pickled by reference);
+* the task facts rewardgym's rewards read, as on its own tasks: ``keypoint_plan``,
+  ``instruction``, ``goal_prompts``, ``baseline_prompts`` (from :mod:`.tasks`), and ``task``.
 
 The reward is Meta-World's own dense reward (v2 reward functions, 0 to 10 per step).
 
@@ -31,12 +37,23 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .tasks import FINGERS, TASKS, TRACKED
+from rewardgym.envs.mujoco.pickling import StatePickle
+
+from .tasks import FINGERS, TASKS, TRACKED, MWTask
 
 __all__ = ["MetaWorldEnv", "resolve_task", "check_metaworld", "METAWORLD_MUJOCO"]
 
 METAWORLD_MUJOCO = "3.3"  # Meta-World 3.1.1 pins mujoco==3.3.0 and fails at reset on MuJoCo 4.x
 INSTALL = "pip install 'rewardgym[metaworld]' (Meta-World 3.1.1 with mujoco 3.3.0)"
+_PLAIN = (np.ndarray, np.generic, float, int, bool, str, type(None))
+
+
+def _views_mujoco(value) -> bool:
+    """An array that is a view of MuJoCo's memory (of MjData or MjModel), not of a Python array."""
+    base = value
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    return isinstance(value, np.ndarray) and not isinstance(base, np.ndarray)
 
 
 def check_metaworld():
@@ -90,18 +107,18 @@ def _turn_upside_down_cameras(model) -> list[str]:
     return turned
 
 
-class MetaWorldEnv(gym.Wrapper):
+class MetaWorldEnv(gym.Env, StatePickle):
     """A Meta-World v3 task (goal observable) with rewardgym's task facts; see the module doc.
 
     Args:
         task: a task of :data:`rewardgym.envs.metaworld.tasks.TASKS` (``push``, ``drawer-open``,
-            ...; ``_`` for ``-`` and a ``-v3`` suffix are accepted). Other Meta-World v3 tasks run
-            too (``task`` any name Meta-World knows) but have no keypoint plan or prompts.
+            ...; ``_`` for ``-`` and a ``-v3`` suffix are accepted). Any other Meta-World v3 task
+            runs too, without a keypoint plan or prompts.
         render_mode: None or "rgb_array".
         camera: the Meta-World camera frames are rendered from and keypoints measured in.
         width, height: frame size in pixels.
-        randomize: object and goal positions drawn at every reset (False: Meta-World's
-            goal-observable behaviour, one scene per seed).
+        randomize: object and goal drawn at every reset (False: Meta-World's goal-observable
+            behaviour, the scene of its construction in every episode).
 
     Raises:
         ImportError: Meta-World missing, or a MuJoCo it does not run on (the message says what to install).
@@ -109,56 +126,57 @@ class MetaWorldEnv(gym.Wrapper):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 80}
+    pickled_model_fields = ("body_pos", "body_quat", "site_pos", "geom_pos")   # Meta-World's resets move these
 
     def __init__(self, task: str = "reach", render_mode: str | None = None, camera: str = "corner",
                  width: int = 128, height: int = 128, randomize: bool = True):
         classes = check_metaworld()
-        known = {k[: -len("-v3-goal-observable")] for k in classes}
-        name = resolve_task(task, known)
+        name = resolve_task(task, {k[: -len("-v3-goal-observable")] for k in classes})
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        env = classes[f"{name}-goal-observable"](seed=None)
-        super().__init__(env)
         import mujoco
 
+        from rewardgym.envs.mujoco.checks import check_size
         from rewardgym.envs.mujoco.rendering import camera_id
 
-        base = env.unwrapped
-        camera_id(base.model, camera)          # ValueError naming the model's cameras
-        self.turned_cameras = _turn_upside_down_cameras(base.model)
-        mujoco.mj_forward(base.model, base.data)
-        self.task_name = name[:-3]
-        base.metaworld_task = name             # rewardgym.envs.experts: Meta-World's scripted policy of it
-        base.render_mode = render_mode         # Wrapper.render_mode reads it
-        self.randomize = bool(randomize)
-        base._freeze_rand_vec = not self.randomize
-        base.seeded_rand_vec = True            # draws from base.np_random, seeded by reset(seed=...)
-        # the task facts rewardgym's rewards read (attributes of this instance; Meta-World's code unchanged)
-        base.width, base.height, base.camera_name = int(width), int(height), camera
-        spec = TASKS.get(self.task_name)
+        check_size(width, height)
+        self.mw = classes[f"{name}-goal-observable"](seed=None)
+        self.model, self.data = self.mw.model, self.mw.data
+        camera_id(self.model, camera)          # ValueError naming the model's cameras
+        self.turned_cameras = _turn_upside_down_cameras(self.model)
+        mujoco.mj_forward(self.model, self.data)
+        self.metaworld_task = name             # rewardgym.envs.experts: Meta-World's scripted policy of it
+        self.render_mode, self.camera_name = render_mode, camera
+        self.width, self.height, self.randomize = int(width), int(height), bool(randomize)
+        self.mw._freeze_rand_vec = not self.randomize
+        self.mw.seeded_rand_vec = True         # scenes drawn from mw.np_random, which is this env's generator
+        self.action_space = self.mw.action_space
+        self.observation_space = self.mw.sawyer_observation_space
+        spec = TASKS.get(name[:-3])
+        self.task = spec or MWTask("", "", "", (), name=name[:-3])
         if spec is not None:
             from rewardgym.envs.mujoco.manipulation_tasks import KeypointPlan
 
-            base.instruction = spec.instruction
-            base.goal_prompts, base.baseline_prompts = (spec.goal,), (spec.baseline,)
-            base.keypoint_plan = KeypointPlan(camera, TRACKED, spec.grasp, spec.waypoints, spec.hold,
+            self.instruction = spec.instruction
+            self.goal_prompts, self.baseline_prompts = (spec.goal,), (spec.baseline,)
+            self.keypoint_plan = KeypointPlan(camera, TRACKED, spec.grasp, spec.waypoints, spec.hold,
                                               FINGERS if spec.hold == "grasp" else ())
-        self._renderer = None   # made on the first render: an OpenGL context made before torch is imported
-        self._size = (int(width), int(height))   # can crash that import (Mesa's LLVM vs triton's)
+        self._renderer = None   # made on the first frame: an OpenGL context made before torch is
+        StatePickle.__init__(self, task=task, render_mode=render_mode, camera=camera, width=width,   # imported
+                             height=height, randomize=randomize)                 # can crash that import
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        if seed is not None:
-            self.env.unwrapped.seed(seed)
-        obs, info = self.env.reset()
-        # Meta-World places its target sites (``goal``...) after each step, not at reset: until the
+        super().reset(seed=seed)
+        self.mw.np_random = self.np_random
+        obs, info = self.mw.reset()
+        # Meta-World places its target sites (goal, ...) after each step, not at reset: until the
         # first step they stand where the previous episode's goal was. Place them now, as its step does.
-        base = self.env.unwrapped
-        for name, pos in base._target_site_config:
-            base._set_pos_site(name, pos)
+        for site, pos in self.mw._target_site_config:
+            self.mw._set_pos_site(site, pos)
         return obs, {**info, "success": False}
 
     def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
+        obs, reward, terminated, truncated, info = self.mw.step(action)
         info = dict(info)
         info["success"] = bool(info.get("success", 0.0))
         return obs, float(reward), bool(terminated), bool(truncated), info
@@ -169,11 +187,25 @@ class MetaWorldEnv(gym.Wrapper):
         if self._renderer is None:
             from rewardgym.envs.mujoco.rendering import FastRenderer
 
-            self._renderer = FastRenderer(self.env.unwrapped.model, *self._size, self.env.unwrapped.camera_name)
-        return self._renderer.render(self.env.unwrapped.data)
+            self._renderer = FastRenderer(self.model, self.width, self.height, self.camera_name)
+        return self._renderer.render(self.data)
 
     def close(self):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
-        super().close()
+
+    # --- pickling: the constructor's arguments, the MuJoCo state and Meta-World's own episode state ---
+    def __getstate__(self) -> dict[str, Any]:
+        state = StatePickle.__getstate__(self)
+        # plain attributes; arrays that are views (Meta-World keeps some views of MjData, e.g. its
+        # init_left_pad) stay views of the copy's own data, which is restored
+        state["mw_attrs"] = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self.mw).items()
+                             if isinstance(v, _PLAIN) and not _views_mujoco(v)}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        StatePickle.__setstate__(self, state)
+        for k, v in state["mw_attrs"].items():
+            setattr(self.mw, k, v.copy() if isinstance(v, np.ndarray) else v)
+        self.mw.np_random = self.np_random

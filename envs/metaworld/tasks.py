@@ -16,7 +16,7 @@ Importing this module imports neither Meta-World nor MuJoCo.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["MWTask", "TASKS", "FINGERS", "TRACKED"]
 
@@ -34,6 +34,7 @@ class MWTask:
         waypoints: the plan's target points (Meta-World site names).
         grasp: the point reached first (object, handle, button), or None.
         hold: "grasp" or "contact" (see ``rewardgym.reward_wrappers.keypoint_grasp``).
+        name: the task's name (the key of :data:`TASKS`).
     """
 
     instruction: str
@@ -42,6 +43,7 @@ class MWTask:
     waypoints: tuple[str, ...]
     grasp: str | None = None
     hold: str = "contact"
+    name: str = ""
 
 
 _ARM = "a red robot arm"
@@ -74,3 +76,4 @@ TASKS: dict[str, MWTask] = {
     "lever-pull": MWTask("pull the lever up", f"{_ARM} pulling the lever up", f"{_ARM} and a lever",
                          ("goal",), grasp="leverStart"),
 }
+TASKS = {name: replace(task, name=name) for name, task in TASKS.items()}

@@ -67,7 +67,7 @@ def test_plan_points_are_where_meta_world_measures_at_every_reset(task):
     offset = 0.032 if task == "drawer-open" else 0.011    # the drawer's objGeom; the faucet's site is 1 cm above
     for seed in range(4):
         env.reset(seed=seed)
-        base = env.unwrapped
+        base = env.unwrapped.mw
         assert np.linalg.norm(env.targets[-1] - base._target_pos) < 1e-9, seed
         if len(env.targets) > 1:
             assert np.linalg.norm(env.targets[0] - base._get_pos_objects()[:3]) < offset, seed
@@ -126,7 +126,7 @@ def test_pick_place_plan_is_a_real_grasp():
     env = KeypointReward(make("pick-place"), success_override=False)
     for seed in range(3):
         env.reset(seed=seed)
-        base = env.unwrapped
+        base = env.unwrapped.mw
         held = []
         for _ in range(80):
             delta = base._get_pos_objects() - base.tcp_center
