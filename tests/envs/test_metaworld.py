@@ -163,6 +163,20 @@ def test_train_runs_on_a_meta_world_config_with_the_keypoint_reward(tmp_path):
     assert metrics["reward"].endswith("KeypointReward") and metrics["env"] == "rewardgym/MetaWorld-v0"
 
 
+def test_clip_reward_scores_rendered_meta_world_frames(tmp_path):
+    """reward=clip on a Meta-World config: frames rendered from the corner camera, scored by the
+    bundled CLIP with the task's own prompts (the env's goal_prompts), the scores reach PPO."""
+    proc = _train("env=mw_drawer_open", "reward=clip", "agent.total_timesteps=256", "agent.n_envs=2",
+                  "agent.ppo.n_steps=64", "agent.ppo.batch_size=64", "agent.ppo.n_epochs=1", "eval.episodes=1",
+                  "env.max_episode_steps=50", "checkpoint_freq=1000000", f"hydra.run.dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(next((tmp_path / "tb").glob("PPO_*")))).Reload()
+    assert "shaped/clip" in events.Tags()["scalars"]
+    assert events.Scalars("reward/shaped_mean")[-1].value != 0.0
+
+
 @pytest.mark.parametrize("overrides, message", [
     (["env=mw_push", "env.kwargs.task=pushh"], "unknown Meta-World task 'pushh'; close names"),
     (["env=mw_push", "reward=keypoint", "reward.waypoints=[goall]"], "no keypoint, site, geom or body named 'goall'"),
