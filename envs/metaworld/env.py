@@ -161,9 +161,11 @@ class MetaWorldEnv(gym.Env, StatePickle):
             self.goal_prompts, self.baseline_prompts = (spec.goal,), (spec.baseline,)
             self.keypoint_plan = KeypointPlan(camera, TRACKED, spec.grasp, spec.waypoints, spec.hold,
                                               FINGERS if spec.hold == "grasp" else ())
-        self._renderer = None   # made on the first frame: an OpenGL context made before torch is
-        StatePickle.__init__(self, task=task, render_mode=render_mode, camera=camera, width=width,   # imported
-                             height=height, randomize=randomize)                 # can crash that import
+        # the renderer is made on the first frame: an OpenGL context made before torch is imported can
+        # crash that import (Mesa's LLVM beside triton's)
+        self._renderer = None
+        StatePickle.__init__(self, task=task, render_mode=render_mode, camera=camera, width=width, height=height,
+                             randomize=randomize)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
