@@ -43,7 +43,9 @@ def run_episodes(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path
     """Runs ``episodes`` episodes with ``policy`` (an SB3 model, or None for uniform random
     actions) on the env's ground-truth reward (the run's env stack without its reward wrapper;
     on ``eval.env`` when the config sets one, e.g. the live page of a dataset-trained GUI policy).
-    Returns mean/std return, success rate, length, and the frames of the first
+    Returns mean/std return, success rate (``info["success"]`` at the episode's last step), the
+    rate of episodes successful at any step (``success_any_rate``: Meta-World's own evaluation,
+    which ends an episode at its first success), length, and the frames of the first
     ``render_episodes`` episodes. With a ``final_frames`` list, the last frame of the first
     episode (the pose it ended in) is appended to it, where the env renders."""
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
@@ -61,6 +63,7 @@ def run_episodes(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path
         venv.training = False
         venv.norm_reward = False
     returns, lengths, successes, frames = [], [], [], []
+    any_success, reached = [], False
     obs = venv.reset()
     while len(returns) < episodes:
         if policy is None:
@@ -70,18 +73,22 @@ def run_episodes(policy, cfg: DictConfig, episodes: int, seed: int, vecnorm_path
         if len(returns) < render_episodes:
             frames.append(np.asarray(base.envs[0].render()))
         obs, _, done, info = venv.step(action)
+        reached = reached or bool(info[0].get("success", False))
         if done[0]:
             if final_frames is not None and "final_frame" in info[0]:
                 final_frames.append(info[0]["final_frame"])
             returns.append(float(info[0]["episode"]["r"]))
             lengths.append(int(info[0]["episode"]["l"]))
             successes.append(float(bool(info[0].get("success", False))))
+            any_success.append(float(reached))
+            reached = False
     venv.close()
     stats = {
         "episodes": episodes,
         "return_mean": float(np.mean(returns)),
         "return_std": float(np.std(returns)),
         "success_rate": float(np.mean(successes)),
+        "success_any_rate": float(np.mean(any_success)),
         "length_mean": float(np.mean(lengths)),
     }
     return stats, frames

@@ -14,8 +14,9 @@ start. An arm is a name and its ``rewardgym-train`` overrides; the presets:
 into ``--out``:
 
 * ``summary.md`` / ``summary.csv``: per env, agent and arm, the final policy's ground-truth
-  success rate and return (deterministic, ``--eval-episodes`` episodes, mean and std over seeds)
-  with a random policy's on the same seeds beside it;
+  success rate at the episode's last step and at any step (Meta-World's own protocol) and its
+  return (deterministic, ``--eval-episodes`` episodes, mean and std over seeds) with a random
+  policy's on the same seeds beside it;
 * ``curve_<env>[_<agent>].png``: ground-truth success of the training episodes (stochastic
   policy) against env steps (moving average, mean over seeds; one line per arm), the final
   deterministic evaluation as a dot at the end, the random policy dashed;
@@ -98,8 +99,10 @@ def summarize(results: dict, envs, agents, arms, seeds, steps: int) -> list[dict
                     continue
                 succ = np.array([m["eval"]["success_rate"] for m in ms])
                 ret = np.array([m["eval"]["return_mean"] for m in ms])
+                anys = [m["eval"].get("success_any_rate") for m in ms]   # runs before it was measured lack it
                 rows.append({"env": env, "agent": agent, "reward": arm, "seeds": len(ms), "steps": steps,
                              "success_mean": succ.mean(), "success_std": succ.std(), "return_mean": ret.mean(),
+                             "success_any_mean": None if None in anys else float(np.mean(anys)),
                              "random_success": np.mean([m["random_policy"]["success_rate"] for m in ms]),
                              "random_return": np.mean([m["random_policy"]["return_mean"] for m in ms]),
                              "per_seed_success": " ".join(f"{x:.2f}" for x in succ),
@@ -118,11 +121,12 @@ def write_summary(out: Path, rows: list[dict], text: str) -> None:
 
 def write_tables(out: Path, rows: list[dict], command: str, label: str = "env") -> str:
     lines = [f"Command: `{command}`", "",
-             f"| {label} | agent | reward | final GT success (mean ± std) | per seed | GT return | random success "
-             "| random return | train s |", "|---|---|---|---|---|---|---|---|---|"]
+             f"| {label} | agent | reward | final GT success (mean ± std) | per seed | success at any step "
+             "| GT return | random success | random return | train s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        anys = "–" if r.get("success_any_mean") is None else f"{r['success_any_mean']:.0%}"
         lines.append(f"| {r['env']} | {r['agent']} | {r['reward']} | {r['success_mean']:.0%} ± {r['success_std']:.0%} | "
-                     f"{r['per_seed_success']} | {r['return_mean']:.1f} | {r['random_success']:.0%} | "
+                     f"{r['per_seed_success']} | {anys} | {r['return_mean']:.1f} | {r['random_success']:.0%} | "
                      f"{r['random_return']:.1f} | {r['wall_time_s']:.0f} |")
     text = "\n".join(lines) + "\n"
     write_summary(out, rows, text)
