@@ -29,7 +29,9 @@ into ``--out``:
 Extra ``rewardgym-train`` overrides for every run go after ``--`` (e.g. ``-- agent.n_envs=8``).
 A finished cell (its ``metrics.json`` exists) is not run again: delete it to redo. ``--collect``
 runs nothing and writes the tables and curves of whichever cells of the grid have finished
-(e.g. after several invocations into one ``--out`` with different arms per env).
+(e.g. after several invocations into one ``--out`` with different arms per env); with ``--reeval``
+it first evaluates again the finished cells measured before success at any step was recorded
+(the stored last-step success must come out the same, else nothing is written).
 """
 from __future__ import annotations
 
@@ -201,6 +203,30 @@ def collect(out: Path, envs, agents, arms, seeds) -> dict:
     return {c: json.loads(p.read_text()) for c, p in paths.items() if p.exists()}
 
 
+def reevaluate(out: Path, results: dict) -> int:
+    """Adds ``success_any_rate`` to finished cells measured before it existed: their final policy
+    evaluated again exactly as ``rewardgym-train`` did (same episodes, seed and VecNormalize
+    statistics, deterministic), which must reproduce the stored last-step success rate.
+    Returns the number of cells updated."""
+    from rewardgym.agents.evaluate import load_run, rollout_stats
+
+    done = 0
+    for (env, agent, arm, seed), metrics in results.items():
+        if "success_any_rate" in metrics.get("eval", {}):
+            continue
+        run_dir = out / env / agent / arm / f"seed{seed}"
+        cfg, model, vecnorm = load_run(run_dir)
+        stats = rollout_stats(model, cfg, int(metrics["eval"]["episodes"]), int(cfg.seed) + 10_000, vecnorm)
+        if abs(stats["success_rate"] - metrics["eval"]["success_rate"]) > 1e-9:
+            raise SystemExit(f"learn: {run_dir}: evaluated again, success {stats['success_rate']} differs from the "
+                             f"stored {metrics['eval']['success_rate']}; not updated")
+        metrics["eval"]["success_any_rate"] = stats["success_any_rate"]
+        (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        print(f"[learn] {env} {agent} {arm} seed {seed}: success at any step {stats['success_any_rate']:.2f}", flush=True)
+        done += 1
+    return done
+
+
 def run_grid(out: Path, envs, agents, arms: dict[str, list[str]], seeds, steps: int, demos: int, eval_episodes: int,
              jobs: int, extra: list[str], tag: str = "learn") -> dict:
     cells = [(e, a, r, s) for e in envs for a in agents for r in arms for s in seeds]
@@ -234,6 +260,8 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--out", default="outputs/learn")
     p.add_argument("--collect", action="store_true",
                    help="run nothing: tables and curves of the cells already finished under --out")
+    p.add_argument("--reeval", action="store_true",
+                   help="with --collect: first evaluate again the finished cells that lack success at any step")
     a = p.parse_args(argv)
     arms = parse_arms(a.preset, a.arms, a.rewards)
     envs, agents = parse_list(a.envs), parse_list(a.agents, AGENTS, "agent")
@@ -244,6 +272,8 @@ def main(argv: list[str] | None = None) -> str:
         results = collect(out, envs, agents, list(arms), seeds)
         if not results:
             raise SystemExit(f"learn: no finished cells under {out} for these envs, agents, arms and seeds")
+        if a.reeval:
+            reevaluate(out, results)
     else:
         results = run_grid(out, envs, agents, arms, seeds, a.steps, a.demos, a.eval_episodes, a.jobs, extra)
     rows = summarize(results, envs, agents, list(arms), seeds, a.steps)

@@ -81,3 +81,33 @@ def test_collect_tabulates_finished_cells_and_runs_nothing(tmp_path):
     assert "| humanoid_kneel | ppo | clip_a0 | 80% ± 10% | 0.90 0.70 |" in text
     with pytest.raises(SystemExit, match="no finished cells"):
         learn.main(["--envs", "humanoid_stand", "--arms", "none=reward=none", "--out", str(out), "--collect"])
+
+
+def test_reeval_adds_success_at_any_step_to_older_cells(tmp_path):
+    """--collect --reeval: a cell measured before success at any step was recorded is evaluated
+    again exactly as training did (its stored last-step success comes out the same)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("learn_bench", ROOT / "benchmarks" / "learn.py")
+    learn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(learn)
+    out = tmp_path / "grid"
+    run = out / "cartpole" / "ppo" / "none" / "seed0"
+    train = subprocess.run([sys.executable, "-m", "rewardgym.agents.train", "env=cartpole", "reward=none", "seed=0",
+                            "agent.total_timesteps=256", "agent.ppo.n_steps=64", "agent.ppo.batch_size=64",
+                            "eval.episodes=3", "checkpoint_freq=1000000", f"hydra.run.dir={run}"],
+                           capture_output=True, text=True, timeout=300)
+    assert train.returncode == 0, train.stderr[-2000:]
+    metrics = json.loads((run / "metrics.json").read_text())
+    measured = metrics["eval"].pop("success_any_rate")
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    text = learn.main(["--envs", "cartpole", "--arms", "none=reward=none", "--seeds", "0", "--steps", "256",
+                       "--out", str(out), "--collect", "--reeval"])
+    again = json.loads((run / "metrics.json").read_text())["eval"]
+    assert again["success_any_rate"] == measured and again["success_rate"] == metrics["eval"]["success_rate"]
+    assert f"| {measured:.0%} |" in text
+    metrics["eval"]["success_rate"] = 0.5 if metrics["eval"]["success_rate"] != 0.5 else 0.25   # a stored number
+    (run / "metrics.json").write_text(json.dumps(metrics))                                       # it cannot reproduce
+    with pytest.raises(SystemExit, match="differs from the stored"):
+        learn.main(["--envs", "cartpole", "--arms", "none=reward=none", "--seeds", "0", "--out", str(out),
+                    "--collect", "--reeval"])
