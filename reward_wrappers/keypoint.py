@@ -19,7 +19,10 @@ out from the state (stages can regress):
   holds, the point that must move on is the grasp point itself.
 * waypoint ``i``: complete when the moving point is within ``radius`` of ``k_i``; it stays
   complete while the point stays within ``|k_i - k_{i+1}| + radius`` of the next waypoint
-  (leaving that ball, or losing the grasp, un-completes it).
+  (leaving that ball, or losing the grasp, un-completes it). The last waypoint completes within
+  ``goal_radius`` (default ``radius``); with ``goal_radius=0`` it never completes by distance, so
+  its progress keeps rising all the way to the goal (no flat top for a task whose own success
+  threshold is tighter than ``radius``, e.g. a button that must travel its last 2 cm).
 
 With ``d = |p - k_s|`` (metres) and ``D_s`` the stage's length (the first stage's is
 ``approach_scale``, a fixed length, or with ``approach_scale=None`` the tracked point's distance
@@ -191,6 +194,9 @@ class KeypointReward(RewardWrapper):
             plan, else the env's ``camera_name``, else a Gymnasium MuJoCo env's free camera.
         cameras: every view the proposer gets (None: all named cameras of the model).
         radius: metres from a waypoint that complete its stage.
+        goal_radius: metres from the last waypoint that complete the last stage (reward 1);
+            None: ``radius``; 0: only ``info["success"]`` (with ``success_override``) gives 1, the
+            progress toward the goal rising until the goal itself.
         lift_height: metres above its reset height at which the grasp point counts as lifted
             (held if the fingers are closed and one touches it).
         hold_radius: a hold (or a contact) lasts while the grasp point is within this many
@@ -209,7 +215,7 @@ class KeypointReward(RewardWrapper):
             them), empty waypoints, a grasp with ``hold="grasp"`` but no ``fingers``, an unknown
             ``hold``, a point that is no keypoint/site/geom/body or a camera the env does not have
             (the message lists the valid ones), ``radius``/``lift_height``/``min_scale``/
-            ``approach_scale`` not > 0, ``tail`` outside [0, 1), an unknown proposer; at reset, a
+            ``approach_scale`` not > 0, ``goal_radius`` < 0, ``tail`` outside [0, 1), an unknown proposer; at reset, a
             plan keypoint the proposer did not produce.
     """
 
@@ -219,7 +225,7 @@ class KeypointReward(RewardWrapper):
                  height: int | None = None, radius: float = 0.03, lift_height: float = 0.02, hold_radius: float = 0.06,
                  min_scale: float = 0.05, success_override: bool = True, instruction: str = "",
                  hold: str | None = None, fingers: Sequence[str] | None = None, approach_scale: float | None = 0.3,
-                 tail: float = TAIL):
+                 tail: float = TAIL, goal_radius: float | None = None):
         plan = resolve_plan(env, waypoints, grasp, tracked, camera, hold, fingers)
         for name, value in (("radius", radius), ("lift_height", lift_height), ("hold_radius", hold_radius),
                             ("min_scale", min_scale), ("approach_scale", 1.0 if approach_scale is None else approach_scale)):
@@ -227,12 +233,14 @@ class KeypointReward(RewardWrapper):
                 raise ValueError(f"{name} must be > 0 metres, got {value}")
         if not (np.isfinite(tail) and 0 <= tail < 1):
             raise ValueError(f"tail must be in [0, 1), got {tail}")
+        if goal_radius is not None and not (np.isfinite(goal_radius) and goal_radius >= 0):
+            raise ValueError(f"goal_radius must be >= 0 metres (or None: radius), got {goal_radius}")
         main, views = resolve_cameras(env, plan["camera"], cameras)
         super().__init__(env, waypoints=waypoints, grasp=grasp, tracked=tracked, proposer=proposer,
                          proposer_kwargs=proposer_kwargs, camera=camera, cameras=cameras, width=width, height=height,
                          radius=radius, lift_height=lift_height, hold_radius=hold_radius, min_scale=min_scale,
                          success_override=success_override, instruction=instruction, hold=hold, fingers=fingers,
-                         approach_scale=approach_scale, tail=tail)
+                         approach_scale=approach_scale, tail=tail, goal_radius=goal_radius)
         self.spec_kp = KeypointSpec(plan["tracked"], plan["grasp"], plan["waypoints"], main,
                                     instruction or getattr(env.unwrapped, "instruction", ""), width, height, views)
         for name in [plan["tracked"]] + ([plan["grasp"]] if plan["grasp"] else []) + plan["fingers"]:
@@ -244,6 +252,7 @@ class KeypointReward(RewardWrapper):
         self.proposer = make_proposer(proposer, task=str(task or "default"), **dict(proposer_kwargs or {}))
         self.radius, self.lift_height, self.min_scale = float(radius), float(lift_height), float(min_scale)
         self.hold_radius, self.tail = float(hold_radius), float(tail)
+        self.goal_radius = self.radius if goal_radius is None else float(goal_radius)
         self.approach_scale = None if approach_scale is None else float(approach_scale)
         self.hold, self.fingers = plan["hold"], plan["fingers"]
         self.judge = GraspJudge(self.hold, self.fingers, lift_height, hold_radius)
@@ -350,7 +359,7 @@ class KeypointReward(RewardWrapper):
             last = s == self.n_stages - 1
             keep = (self.done[s] and not last
                     and dists[s + 1] <= np.linalg.norm(self.targets[s] - self.targets[s + 1]) + self.radius)
-            self.done[s] = bool(keep or dists[s] < self.radius)
+            self.done[s] = bool(keep or dists[s] < (self.goal_radius if last else self.radius))
             if not self.done[s]:
                 break
             stage = s + 1

@@ -349,6 +349,8 @@ def test_bad_arguments():
         KeypointReward(env, grasp="goal", fingers=["finger_left", "thumb"])
     with pytest.raises(ValueError, match="proposer"):
         KeypointReward(env, waypoints=["goal"], proposer="magic")
+    with pytest.raises(ValueError, match=r"goal_radius must be >= 0 metres \(or None: radius\), got -0.01"):
+        KeypointReward(env, goal_radius=-0.01)
 
 
 def test_file_proposer_keyed_by_task_and_vlm_needs_a_frame(tmp_path):

@@ -57,6 +57,29 @@ def test_reward_rises_as_the_fingertip_reaches_the_target():
     env.close()
 
 
+def test_goal_radius_zero_keeps_paying_for_closeness_inside_the_radius():
+    # The default completes the last stage (reward 1) anywhere within `radius` of the goal: a flat
+    # top. With goal_radius=0 the reward keeps rising to the goal and is 1 only there.
+    flat, sharp = _reacher(radius=0.03, success_override=False), _reacher(radius=0.03, success_override=False,
+                                                                         goal_radius=0.0)
+    for env in (flat, sharp):
+        env.reset(seed=0)
+    trace = {"flat": [], "sharp": []}
+    for _ in range(80):
+        action = _reach_action(flat.unwrapped)
+        for name, env in (("flat", flat), ("sharp", sharp)):
+            _, r, _, _, info = env.step(action)
+            d = float(np.linalg.norm(env.spec_kp.points3d(env, ["fingertip"])[0] - env.targets[0]))
+            trace[name].append((d, r, info["shaped_stage"]))
+    inside = [(d, r, st) for d, r, st in trace["sharp"] if 0.001 < d < 0.03]
+    assert len(inside) >= 3, "the reach passes through the 3 cm ball"
+    assert all(r == 1.0 and st == 1 for d, r, st in trace["flat"] if d < 0.03)
+    assert all(r < 1.0 and st == 0 for _, r, st in inside)
+    ds, rs = np.array([d for d, _, _ in inside]), np.array([r for _, r, _ in inside])
+    assert spearmanr(rs, -ds)[0] > 0.99, "inside the radius the reward still orders states by distance"
+    flat.close(), sharp.close()
+
+
 def _reset_distribution_states(env, episodes=96, steps=10):
     """Rewards and 3-D fingertip-target distances of Reacher-v5 states from its own reset
     distribution: each episode reset with its seed, then ``steps`` random actions."""
