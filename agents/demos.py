@@ -83,7 +83,8 @@ def expert_demos(cfg: DictConfig, factory, n: int) -> dict[str, np.ndarray]:
     if policy is None:
         env.close()
         raise ValueError(f"agent.demos needs a scripted expert; {cfg.env.id} {dict(cfg.env.get('kwargs') or {})} has "
-                         "none (experts: rewardgym/Manipulation-v0's tasks, Browser-v0, HumanoidPose-v0, CartPole-v1, "
+                         "none (experts: rewardgym/Manipulation-v0's tasks, MetaWorld-v0's, Fetch-v0's reach, push and "
+                         "pick_and_place, Browser-v0, HumanoidPose-v0, CartPole-v1, "
                          "MountainCar-v0)")
     rng = np.random.default_rng(DEMO_SEED)
     low, high = env.action_space.low, env.action_space.high

@@ -11,6 +11,8 @@ is solvable and gives reward-quality rollouts and demonstrations that reach succ
   may sag or fall.
 * ``rewardgym/MetaWorld-v0``: Meta-World's own scripted policy of the task
   (``metaworld.policies.ENV_POLICY_MAP``), which reads the observation.
+* ``rewardgym/Fetch-v0``: :func:`rewardgym.envs.fetch.expert.fetch_expert` (reach, push,
+  pick-and-place; privileged state).
 * ``CartPole-v1`` / ``MountainCar-v0``: textbook rules (push towards the pole's lean / with the
   velocity).
 
@@ -74,6 +76,10 @@ def expert_for(env) -> tuple[Policy | None, dict | None]:
         return manipulation_expert, None
     if getattr(base, "metaworld_task", None):
         return metaworld_expert, None
+    if name == "FetchEnv":
+        from rewardgym.envs.fetch.expert import EXPERT_TASKS, fetch_expert
+
+        return (fetch_expert, None) if base.task.name in EXPERT_TASKS else (None, None)
     if "Browser" in spec_id or name == "BrowserEnv":
         return click_target, None
     if hasattr(base, "set_pose") and hasattr(base, "task"):

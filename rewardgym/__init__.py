@@ -11,7 +11,7 @@ True
 
 Every task also has an id of its own, for tools that take nothing but an id string (CleanRL's
 ``--env-id``, RL Zoo's ``--env``, RLlib): ``rewardgym/<Family><Task>-v0``, where ``<Family>`` is
-``Humanoid``, ``Manipulation``, ``Browser`` or ``MetaWorld`` and ``<Task>`` is the task name in CamelCase
+``Humanoid``, ``Manipulation``, ``Browser``, ``MetaWorld`` or ``Fetch`` and ``<Task>`` is the task name in CamelCase
 (words split at ``_``, ``-`` and ``/``). ``gym.make("rewardgym/HumanoidKneel-v0")`` is
 ``gym.make("rewardgym/HumanoidPose-v0", task="kneel")``, with the same time limit:
 
@@ -50,6 +50,11 @@ _ENVS: dict[str, tuple[str, dict]] = {
         "rewardgym.envs.metaworld.env:MetaWorldEnv",
         {"max_episode_steps": 500},
     ),
+    # --- Gymnasium-Robotics Fetch tasks, unedited, flat observations (envs/fetch/; extra `robotics`) ---
+    "rewardgym/Fetch-v0": (
+        "rewardgym.envs.fetch.env:FetchEnv",
+        {"max_episode_steps": 50},
+    ),
     # --- GUI grounding from a recorded dataset, no browser (envs/gui/grounding_v0.py) ---
     "rewardgym/Grounding-v0": (
         "rewardgym.envs.gui.grounding_v0:GroundingEnv",
@@ -76,6 +81,7 @@ _TASKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "rewardgym/MetaWorld-v0": ("MetaWorld", (
         "reach", "push", "pick-place", "button-press-topdown", "button-press", "drawer-open", "door-open",
         "plate-slide", "handle-press", "faucet-open", "lever-pull")),
+    "rewardgym/Fetch-v0": ("Fetch", ("reach", "push", "pick_and_place", "slide")),
 }
 
 

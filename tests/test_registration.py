@@ -9,6 +9,7 @@ from rewardgym import TASK_ENV_IDS, task_env_id
 
 def _tables() -> dict[str, tuple[str, ...]]:
     from rewardgym.envs.browser import tasks as browser
+    from rewardgym.envs.fetch import tasks as fetch
     from rewardgym.envs.metaworld import tasks as metaworld
     from rewardgym.envs.mujoco import humanoid_tasks, manipulation_tasks
 
@@ -17,6 +18,7 @@ def _tables() -> dict[str, tuple[str, ...]]:
         "rewardgym/Manipulation-v0": tuple(manipulation_tasks.TASKS),
         "rewardgym/Browser-v0": browser.OWN_TASKS + tuple(f"miniwob/{t}" for t in browser.MINIWOB_TASKS),
         "rewardgym/MetaWorld-v0": tuple(metaworld.TASKS),
+        "rewardgym/Fetch-v0": tuple(fetch.TASKS),
         "rewardgym/Grounding-v0": (),  # its tasks are the recorded dataset's (env.kwargs.tasks), no ids of their own
     }
 

@@ -37,7 +37,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rewardgym.envs.mujoco.pickling import StatePickle
+from rewardgym.envs.mujoco.pickling import StatePickle, plain_attrs, set_attrs
 
 from .tasks import FINGERS, TASKS, TRACKED, MWTask
 
@@ -45,15 +45,6 @@ __all__ = ["MetaWorldEnv", "resolve_task", "check_metaworld", "METAWORLD_MUJOCO"
 
 METAWORLD_MUJOCO = "3.3"  # Meta-World 3.1.1 pins mujoco==3.3.0 and fails at reset on MuJoCo 4.x
 INSTALL = "pip install 'rewardgym[metaworld]' (Meta-World 3.1.1 with mujoco 3.3.0)"
-_PLAIN = (np.ndarray, np.generic, float, int, bool, str, type(None))
-
-
-def _views_mujoco(value) -> bool:
-    """An array that is a view of MuJoCo's memory (of MjData or MjModel), not of a Python array."""
-    base = value
-    while isinstance(base, np.ndarray) and base.base is not None:
-        base = base.base
-    return isinstance(value, np.ndarray) and not isinstance(base, np.ndarray)
 
 
 def check_metaworld():
@@ -202,12 +193,10 @@ class MetaWorldEnv(gym.Env, StatePickle):
         state = StatePickle.__getstate__(self)
         # plain attributes; arrays that are views (Meta-World keeps some views of MjData, e.g. its
         # init_left_pad) stay views of the copy's own data, which is restored
-        state["mw_attrs"] = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self.mw).items()
-                             if isinstance(v, _PLAIN) and not _views_mujoco(v)}
+        state["mw_attrs"] = plain_attrs(self.mw)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         StatePickle.__setstate__(self, state)
-        for k, v in state["mw_attrs"].items():
-            setattr(self.mw, k, v.copy() if isinstance(v, np.ndarray) else v)
+        set_attrs(self.mw, state["mw_attrs"])
         self.mw.np_random = self.np_random

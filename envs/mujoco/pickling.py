@@ -33,7 +33,15 @@ import mujoco
 import numpy as np
 from gymnasium.utils import EzPickle
 
-__all__ = ["StatePickle"]
+__all__ = ["StatePickle", "plain_attrs", "set_attrs"]
+
+_PLAIN = (np.ndarray, np.generic, float, int, bool, str, type(None))
+
+
+# MjData arrays derived from the state by mj_forward's position and velocity stages (fixed sizes)
+_DERIVED = ("xpos", "xquat", "xmat", "xipos", "ximat", "xanchor", "xaxis", "geom_xpos", "geom_xmat", "site_xpos",
+            "site_xmat", "cam_xpos", "cam_xmat", "light_xpos", "light_xdir", "subtree_com", "cdof", "cinert", "cvel",
+            "cdof_dot", "actuator_length", "actuator_velocity", "ten_length", "sensordata")
 
 
 def _copy_data(model: mujoco.MjModel, dst: mujoco.MjData, src: mujoco.MjData) -> None:
@@ -41,7 +49,11 @@ def _copy_data(model: mujoco.MjModel, dst: mujoco.MjData, src: mujoco.MjData) ->
     there the full integration state (time, qpos, qvel, act, warm start, controls, mocap bodies,
     user data, plugin state) is copied, the derived quantities recomputed by ``mj_forward``, and
     the state set once more (``mj_forward`` moves the solver's warm start, and the next
-    ``mj_step`` would then differ in the last bits)."""
+    ``mj_step`` would then differ in the last bits). The positions and velocities derived from
+    the state are then copied as ``src`` has them: after ``mj_step`` they are one step behind its
+    ``qpos`` (the step computes them before it integrates), and code that reads them before the
+    next step sees that (Gymnasium-Robotics' Fetch moves its mocap target from the hand's
+    ``xpos``)."""
     if hasattr(mujoco, "mj_copyData"):
         mujoco.mj_copyData(dst, model, src)
         return
@@ -51,6 +63,31 @@ def _copy_data(model: mujoco.MjModel, dst: mujoco.MjData, src: mujoco.MjData) ->
     mujoco.mj_setState(model, dst, buf, spec)
     mujoco.mj_forward(model, dst)
     mujoco.mj_setState(model, dst, buf, spec)
+    for name in _DERIVED:
+        getattr(dst, name)[...] = getattr(src, name)
+
+
+def _views_mujoco(value) -> bool:
+    """An array that is a view of MuJoCo's memory (of MjData or MjModel), not of a Python array."""
+    base = value
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    return isinstance(value, np.ndarray) and not isinstance(base, np.ndarray)
+
+
+def plain_attrs(obj) -> dict[str, Any]:
+    """Copies of ``obj``'s plain attributes (numbers, strings, arrays): the episode state of a
+    wrapped simulator class (Meta-World's, Gymnasium-Robotics') that its constructor does not
+    rebuild. Arrays that are views of MuJoCo's memory (of the ``MjData`` that :class:`StatePickle`
+    restores) are left out: in the copy they stay views of its own, restored data."""
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(obj).items()
+            if isinstance(v, _PLAIN) and not _views_mujoco(v)}
+
+
+def set_attrs(obj, attrs: dict[str, Any]) -> None:
+    """Puts :func:`plain_attrs`'s copies back on ``obj``."""
+    for k, v in attrs.items():
+        setattr(obj, k, v.copy() if isinstance(v, np.ndarray) else v)
 
 
 class StatePickle(EzPickle):
