@@ -30,7 +30,8 @@ class FetchTask:
     """One Fetch task as rewardgym configures it.
 
     Attributes:
-        env_class: the Gymnasium-Robotics class (module ``gymnasium_robotics.envs.fetch.<module>``).
+        module: the Gymnasium-Robotics module, ``gymnasium_robotics.envs.fetch.<module>``.
+        env_class: the task's MuJoCo class in that module.
         instruction: the task in words (a VLM proposer's prompt).
         goal, baseline: CLIP goal and baseline prompts (VLM-RM).
         grasp: the point reached first (the block), or None.
