@@ -38,7 +38,8 @@ so a state farther from the waypoint always gets less (``tail=0`` is the older c
 ``(s + 1 - min(d / D_s, 1)) / S``, flat beyond ``D_s``).
 
 When the env's sparse success signal ``info["success"]`` is true the reward is 1 (it overrides
-the dense one, as in KAGI; ``success_override=False`` turns this off).
+the dense one, as in KAGI; ``success_override=False`` turns this off; ``success_reward`` > 1
+pays success more than the dense top).
 """
 from __future__ import annotations
 
@@ -207,7 +208,9 @@ class KeypointReward(RewardWrapper):
             first keypoint at reset (KAGI's; then the same state scores differently per episode).
         tail: share of each stage's progress left at ``D_s`` and spread, decreasing, over the
             distances beyond it (in [0, 1); 0: flat beyond ``D_s``).
-        success_override: reward 1 when ``info["success"]`` (KAGI's sparse override).
+        success_override: reward ``success_reward`` when ``info["success"]`` (KAGI's sparse override).
+        success_reward: the reward on success (1: KAGI's; above 1, a bonus that pays success more
+            than being close to it).
         instruction: the task in words for a VLM proposer; "": the env's ``instruction``.
 
     Raises:
@@ -225,7 +228,7 @@ class KeypointReward(RewardWrapper):
                  height: int | None = None, radius: float = 0.03, lift_height: float = 0.02, hold_radius: float = 0.06,
                  min_scale: float = 0.05, success_override: bool = True, instruction: str = "",
                  hold: str | None = None, fingers: Sequence[str] | None = None, approach_scale: float | None = 0.3,
-                 tail: float = TAIL, goal_radius: float | None = None):
+                 tail: float = TAIL, goal_radius: float | None = None, success_reward: float = 1.0):
         plan = resolve_plan(env, waypoints, grasp, tracked, camera, hold, fingers)
         for name, value in (("radius", radius), ("lift_height", lift_height), ("hold_radius", hold_radius),
                             ("min_scale", min_scale), ("approach_scale", 1.0 if approach_scale is None else approach_scale)):
@@ -233,6 +236,8 @@ class KeypointReward(RewardWrapper):
                 raise ValueError(f"{name} must be > 0 metres, got {value}")
         if not (np.isfinite(tail) and 0 <= tail < 1):
             raise ValueError(f"tail must be in [0, 1), got {tail}")
+        if not (np.isfinite(success_reward) and success_reward >= 1):
+            raise ValueError(f"success_reward must be >= 1 (the dense reward's top), got {success_reward}")
         if goal_radius is not None and not (np.isfinite(goal_radius) and goal_radius >= 0):
             raise ValueError(f"goal_radius must be >= 0 metres (or None: radius), got {goal_radius}")
         main, views = resolve_cameras(env, plan["camera"], cameras)
@@ -240,7 +245,8 @@ class KeypointReward(RewardWrapper):
                          proposer_kwargs=proposer_kwargs, camera=camera, cameras=cameras, width=width, height=height,
                          radius=radius, lift_height=lift_height, hold_radius=hold_radius, min_scale=min_scale,
                          success_override=success_override, instruction=instruction, hold=hold, fingers=fingers,
-                         approach_scale=approach_scale, tail=tail, goal_radius=goal_radius)
+                         approach_scale=approach_scale, tail=tail, goal_radius=goal_radius,
+                         success_reward=success_reward)
         self.spec_kp = KeypointSpec(plan["tracked"], plan["grasp"], plan["waypoints"], main,
                                     instruction or getattr(env.unwrapped, "instruction", ""), width, height, views)
         for name in [plan["tracked"]] + ([plan["grasp"]] if plan["grasp"] else []) + plan["fingers"]:
@@ -256,7 +262,7 @@ class KeypointReward(RewardWrapper):
         self.approach_scale = None if approach_scale is None else float(approach_scale)
         self.hold, self.fingers = plan["hold"], plan["fingers"]
         self.judge = GraspJudge(self.hold, self.fingers, lift_height, hold_radius)
-        self.success_override = bool(success_override)
+        self.success_override, self.success_reward = bool(success_override), float(success_reward)
         self.targets = np.zeros((0, 3))
         self.scales = np.zeros(0)
         self.done = np.zeros(0, dtype=bool)
@@ -371,7 +377,7 @@ class KeypointReward(RewardWrapper):
 
     def _finish(self, r: float, dist: float, held: bool, touched: bool, info: dict):
         if self.success_override and info.get("success"):
-            r = 1.0
+            r = self.success_reward
         return r, {"keypoint": r, "stage": float(self.stage), "dist": dist, "held": float(held),
                    "contact": float(touched)}
 

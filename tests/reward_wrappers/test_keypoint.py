@@ -351,6 +351,24 @@ def test_bad_arguments():
         KeypointReward(env, waypoints=["goal"], proposer="magic")
     with pytest.raises(ValueError, match=r"goal_radius must be >= 0 metres \(or None: radius\), got -0.01"):
         KeypointReward(env, goal_radius=-0.01)
+    with pytest.raises(ValueError, match=r"success_reward must be >= 1 \(the dense reward's top\), got 0.5"):
+        KeypointReward(env, success_reward=0.5)
+
+
+def test_success_reward_pays_success_above_the_dense_top():
+    from rewardgym.envs.experts import expert_for
+
+    env = KeypointReward(gym.make("rewardgym/Manipulation-v0", task="reach"), success_reward=2.0)
+    policy, _ = expert_for(env)
+    obs, info = env.reset(seed=0)
+    rewards, wins = [], []
+    for _ in range(50):
+        obs, r, _, _, info = env.step(policy(env, obs, info, None))
+        rewards.append(r)
+        wins.append(info["success"])
+    assert any(wins) and not all(wins)
+    assert all(r == 2.0 for r, w in zip(rewards, wins) if w)
+    assert all(0.0 < r <= 1.0 for r, w in zip(rewards, wins) if not w)
 
 
 def test_file_proposer_keyed_by_task_and_vlm_needs_a_frame(tmp_path):
