@@ -31,7 +31,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rewardgym.envs.mujoco.pickling import StatePickle, plain_attrs, set_attrs
+from rewardgym.envs.mujoco.held_sim import HeldSimEnv
+from rewardgym.envs.mujoco.pickling import StatePickle
 
 from .tasks import FINGERS, TARGET, TASKS, TRACKED
 
@@ -69,7 +70,7 @@ def resolve_task(task: str) -> str:
     return name
 
 
-class FetchEnv(gym.Env, StatePickle):
+class FetchEnv(HeldSimEnv):
     """A Gymnasium-Robotics Fetch task with a flat observation and rewardgym's task facts; see the module doc.
 
     Args:
@@ -85,6 +86,7 @@ class FetchEnv(gym.Env, StatePickle):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
+    held = "fetch"
     pickled_model_fields = ("site_pos",)   # target0, placed at the goal at reset
 
     def __init__(self, task: str = "reach", reward_type: str = "dense", render_mode: str | None = None,
@@ -141,28 +143,3 @@ class FetchEnv(gym.Env, StatePickle):
         info = dict(info)
         info["success"] = bool(info.get("is_success", 0.0))
         return self._flat(obs), float(reward), bool(terminated), bool(truncated), info
-
-    def render(self):
-        if self.render_mode != "rgb_array":
-            return None
-        if self._renderer is None:
-            from rewardgym.envs.mujoco.rendering import FastRenderer
-
-            self._renderer = FastRenderer(self.model, self.width, self.height, self.camera_name)
-        return self._renderer.render(self.data)
-
-    def close(self):
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-
-    # --- pickling: the constructor's arguments, the MuJoCo state and Fetch's episode state (its goal) ---
-    def __getstate__(self) -> dict[str, Any]:
-        state = StatePickle.__getstate__(self)
-        state["fetch_attrs"] = plain_attrs(self.fetch)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        StatePickle.__setstate__(self, state)
-        set_attrs(self.fetch, state["fetch_attrs"])
-        self.fetch.np_random = self.np_random

@@ -34,10 +34,10 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
-from rewardgym.envs.mujoco.pickling import StatePickle, plain_attrs, set_attrs
+from rewardgym.envs.mujoco.held_sim import HeldSimEnv
+from rewardgym.envs.mujoco.pickling import StatePickle
 
 from .tasks import FINGERS, TASKS, TRACKED, MWTask
 
@@ -98,7 +98,7 @@ def _turn_upside_down_cameras(model) -> list[str]:
     return turned
 
 
-class MetaWorldEnv(gym.Env, StatePickle):
+class MetaWorldEnv(HeldSimEnv):
     """A Meta-World v3 task (goal observable) with rewardgym's task facts; see the module doc.
 
     Args:
@@ -117,6 +117,7 @@ class MetaWorldEnv(gym.Env, StatePickle):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 80}
+    held = "mw"
     pickled_model_fields = ("body_pos", "body_quat", "site_pos", "geom_pos")   # Meta-World's resets move these
 
     def __init__(self, task: str = "reach", render_mode: str | None = None, camera: str = "corner",
@@ -152,9 +153,7 @@ class MetaWorldEnv(gym.Env, StatePickle):
             self.goal_prompts, self.baseline_prompts = (spec.goal,), (spec.baseline,)
             self.keypoint_plan = KeypointPlan(camera, TRACKED, spec.grasp, spec.waypoints, spec.hold,
                                               FINGERS if spec.hold == "grasp" else ())
-        # the renderer is made on the first frame: an OpenGL context made before torch is imported can
-        # crash that import (Mesa's LLVM beside triton's)
-        self._renderer = None
+        self._renderer = None   # made on the first frame (HeldSimEnv.render)
         StatePickle.__init__(self, task=task, render_mode=render_mode, camera=camera, width=width, height=height,
                              randomize=randomize)
 
@@ -173,30 +172,3 @@ class MetaWorldEnv(gym.Env, StatePickle):
         info = dict(info)
         info["success"] = bool(info.get("success", 0.0))
         return obs, float(reward), bool(terminated), bool(truncated), info
-
-    def render(self):
-        if self.render_mode != "rgb_array":
-            return None
-        if self._renderer is None:
-            from rewardgym.envs.mujoco.rendering import FastRenderer
-
-            self._renderer = FastRenderer(self.model, self.width, self.height, self.camera_name)
-        return self._renderer.render(self.data)
-
-    def close(self):
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-
-    # --- pickling: the constructor's arguments, the MuJoCo state and Meta-World's own episode state ---
-    def __getstate__(self) -> dict[str, Any]:
-        state = StatePickle.__getstate__(self)
-        # plain attributes; arrays that are views (Meta-World keeps some views of MjData, e.g. its
-        # init_left_pad) stay views of the copy's own data, which is restored
-        state["mw_attrs"] = plain_attrs(self.mw)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        StatePickle.__setstate__(self, state)
-        set_attrs(self.mw, state["mw_attrs"])
-        self.mw.np_random = self.np_random
