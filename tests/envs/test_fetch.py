@@ -1,9 +1,6 @@
 """rewardgym/Fetch-v0: Gymnasium-Robotics' Fetch tasks, unedited, through rewardgym's configs and rewards."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -143,30 +140,24 @@ def test_pickled_and_copied_envs_continue_identically():
         assert all(np.array_equal(t.step(action)[0], obs) for t in twins)
 
 
-def _train(*overrides, env_vars=None, timeout=600):
-    env = {**os.environ, "MUJOCO_GL": "egl", **(env_vars or {})}
-    return subprocess.run([sys.executable, "-m", "rewardgym.agents.train", *overrides], capture_output=True,
-                          text=True, env=env, timeout=timeout, cwd=ROOT)
-
-
-def test_train_runs_on_a_fetch_config_with_the_keypoint_reward(tmp_path):
+def test_train_runs_on_a_fetch_config_with_the_keypoint_reward(tmp_path, train_cli):
     import json
 
-    proc = _train("env=fetch_push", "reward=keypoint", "agent.total_timesteps=1024", "eval.episodes=1",
+    proc = train_cli("env=fetch_push", "reward=keypoint", "agent.total_timesteps=1024", "eval.episodes=1",
                   "checkpoint_freq=1000000", f"hydra.run.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["reward"].endswith("KeypointReward") and metrics["env"] == "rewardgym/Fetch-v0"
 
 
-def test_bad_input_and_a_missing_extra_are_one_line_and_exit_2(tmp_path):
-    proc = _train("env=fetch_push", "env.kwargs.task=pusj", "agent.total_timesteps=64", f"hydra.run.dir={tmp_path / 'a'}",
+def test_bad_input_and_a_missing_extra_are_one_line_and_exit_2(tmp_path, train_cli):
+    proc = train_cli("env=fetch_push", "env.kwargs.task=pusj", "agent.total_timesteps=64", f"hydra.run.dir={tmp_path / 'a'}",
                   timeout=300)
     assert proc.returncode == 2 and "unknown Fetch task 'pusj'; close names" in proc.stderr.strip().splitlines()[-1]
     fake = tmp_path / "fake"
     (fake / "gymnasium_robotics").mkdir(parents=True)
     (fake / "gymnasium_robotics" / "__init__.py").write_text("raise ImportError(\"No module named 'gymnasium_robotics'\")\n")
-    proc = _train("env=fetch_push", "agent.total_timesteps=64", f"hydra.run.dir={tmp_path / 'b'}",
+    proc = train_cli("env=fetch_push", "agent.total_timesteps=64", f"hydra.run.dir={tmp_path / 'b'}",
                   env_vars={"PYTHONPATH": str(fake)}, timeout=300)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "pip install 'rewardgym[robotics]'" in proc.stderr.strip().splitlines()[-1]

@@ -1,9 +1,6 @@
 """rewardgym/MetaWorld-v0: Meta-World v3 tasks, unedited, through rewardgym's configs and rewards."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -149,14 +146,8 @@ def test_frames_are_upright_and_the_corner_cameras_were_turned():
     assert base.data.cam_xmat[cam].reshape(3, 3)[2, 1] > 0     # the image's up points up
 
 
-def _train(*overrides, env_vars=None, timeout=600):
-    env = {**os.environ, "MUJOCO_GL": "egl", **(env_vars or {})}
-    return subprocess.run([sys.executable, "-m", "rewardgym.agents.train", *overrides], capture_output=True,
-                          text=True, env=env, timeout=timeout, cwd=ROOT)
-
-
-def test_train_runs_on_a_meta_world_config_with_the_keypoint_reward(tmp_path):
-    proc = _train("env=mw_reach", "reward=keypoint", "agent.total_timesteps=1024", "eval.episodes=1",
+def test_train_runs_on_a_meta_world_config_with_the_keypoint_reward(tmp_path, train_cli):
+    proc = train_cli("env=mw_reach", "reward=keypoint", "agent.total_timesteps=1024", "eval.episodes=1",
                   "checkpoint_freq=1000000", f"hydra.run.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     import json
@@ -165,10 +156,10 @@ def test_train_runs_on_a_meta_world_config_with_the_keypoint_reward(tmp_path):
     assert metrics["reward"].endswith("KeypointReward") and metrics["env"] == "rewardgym/MetaWorld-v0"
 
 
-def test_clip_reward_scores_rendered_meta_world_frames(tmp_path):
+def test_clip_reward_scores_rendered_meta_world_frames(tmp_path, train_cli):
     """reward=clip on a Meta-World config: frames rendered from the corner camera, scored by the
     bundled CLIP with the task's own prompts (the env's goal_prompts), the scores reach PPO."""
-    proc = _train("env=mw_drawer_open", "reward=clip", "agent.total_timesteps=256", "agent.n_envs=2",
+    proc = train_cli("env=mw_drawer_open", "reward=clip", "agent.total_timesteps=256", "agent.n_envs=2",
                   "agent.ppo.n_steps=64", "agent.ppo.batch_size=64", "agent.ppo.n_epochs=1", "eval.episodes=1",
                   "env.max_episode_steps=50", "checkpoint_freq=1000000", f"hydra.run.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -183,18 +174,18 @@ def test_clip_reward_scores_rendered_meta_world_frames(tmp_path):
     (["env=mw_push", "env.kwargs.task=pushh"], "unknown Meta-World task 'pushh'; close names"),
     (["env=mw_push", "reward=keypoint", "reward.waypoints=[goall]"], "no keypoint, site, geom or body named 'goall'"),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, overrides, message):
-    proc = _train(*overrides, "agent.total_timesteps=64", f"hydra.run.dir={tmp_path}", timeout=300)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, overrides, message, train_cli):
+    proc = train_cli(*overrides, "agent.total_timesteps=64", f"hydra.run.dir={tmp_path}", timeout=300)
     assert proc.returncode == 2, proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert message in last
 
 
-def test_missing_meta_world_extra_is_one_line_and_exit_2(tmp_path):
+def test_missing_meta_world_extra_is_one_line_and_exit_2(tmp_path, train_cli):
     fake = tmp_path / "fake"
     (fake / "metaworld").mkdir(parents=True)
     (fake / "metaworld" / "__init__.py").write_text("raise ImportError(\"No module named 'metaworld'\")\n")
-    proc = _train("env=mw_push", "agent.total_timesteps=64", f"hydra.run.dir={tmp_path / 'run'}",
+    proc = train_cli("env=mw_push", "agent.total_timesteps=64", f"hydra.run.dir={tmp_path / 'run'}",
                   env_vars={"PYTHONPATH": str(fake)}, timeout=300)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "pip install 'rewardgym[metaworld]'" in proc.stderr.strip().splitlines()[-1]
