@@ -7,6 +7,12 @@ Sources (each a scene of a rewardgym task, labelled by ground truth, see ``capti
   uniformly random joint angles, or a short rollout of random torques from a noisy pose (the
   states an RL policy visits). Label: the pose whose geometric success test holds
   (``humanoid_tasks.satisfied``; ``captions.HUMANOID_PRIORITY`` breaks ties), else ``other``.
+* ``policy`` (hard negatives, ``--policy-runs``): the states that trained ``rewardgym-train``
+  policies reach on the humanoid pose scene (their deterministic action, with a random action
+  at a rate drawn per episode from ``POLICY_NOISE``), every ``POLICY_EVERY``-th step after the
+  first ``POLICY_SKIP``. A policy that learned to hack a CLIP reward reaches states the model
+  scores highly that are not its pose; labelled by the same geometric tests (and all kept,
+  including ``other``), they become negatives of that pose's captions in the next model.
 * ``cartpole``: Gymnasium ``CartPole-v1`` frames with the state set directly; label from the
   pole angle. ``mountaincar``: ``MountainCar-v0``; label from the car position.
 
@@ -22,6 +28,7 @@ elsewhere) and ``<out>/meta.json``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -33,7 +40,9 @@ from . import captions
 
 TEST_SEED_OFFSET = 1_000_003
 OTHER_DROP = 0.5  # fraction of unlabelled ("other") humanoid states skipped
-SOURCES = ("humanoid", "cartpole", "mountaincar")
+SOURCES = ("humanoid", "cartpole", "mountaincar", "policy")
+POLICY_NOISE = (0.0, 0.0, 0.1, 0.3)  # per-episode rate of random actions in policy rollouts
+POLICY_SKIP, POLICY_EVERY = 20, 4  # policy states: from step POLICY_SKIP on, every POLICY_EVERY steps
 
 
 def normalise_images(images_u8, model, device):
@@ -49,11 +58,24 @@ def normalise_images(images_u8, model, device):
 
 
 def load_split(data_dir: str | Path, split: str) -> dict:
-    path = Path(data_dir) / f"{split}.npz"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found; make it with rewardgym-make-clip-data --out {data_dir}")
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+    """One split of a data folder; ``data_dir`` may be a comma list of folders (e.g. the base data and
+    a hard-negative round's ``--policy`` frames), whose splits are concatenated in that order."""
+    parts = []
+    for d in str(data_dir).split(","):
+        path = Path(d) / f"{split}.npz"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found; make it with rewardgym-make-clip-data --out {d}")
+        with np.load(path) as z:
+            parts.append({k: z[k] for k in z.files})
+    if len(parts) == 1:
+        return parts[0]
+    keys = set(parts[0])
+    for d, part in zip(str(data_dir).split(","), parts):
+        if set(part) != keys or part["images"].shape[1:] != parts[0]["images"].shape[1:]:
+            raise ValueError(f"{d}/{split}.npz does not match {str(data_dir).split(',')[0]}: arrays "
+                             f"{sorted(part)} of {part['images'].shape[1:]} against {sorted(keys)} of "
+                             f"{parts[0]['images'].shape[1:]}")
+    return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
 
 
 def to_model_frames(frames, size: int) -> np.ndarray:
@@ -98,6 +120,44 @@ def humanoid_frames(n: int, seed: int, size: int = 224):
     return out
 
 
+def policy_frames(n: int, seed: int, runs: tuple[str, ...], size: int = 224):
+    """``n`` (frame, label, rewards) triples of states that the policies of ``runs``
+    (``rewardgym-train`` run dirs of ``rewardgym/HumanoidPose-v0``) reach; the run is chosen by
+    ``seed``, so consecutive chunks cycle through the runs."""
+    import gymnasium as gym
+
+    import rewardgym  # noqa: F401  (registers the envs)
+    from rewardgym.agents.env_factory import env_kwargs
+    from rewardgym.envs.mujoco.humanoid_tasks import TASKS, satisfied
+    from rewardgym.reward_quality.rollouts import ppo_policy
+
+    from rewardgym.agents.evaluate import load_run
+
+    run = runs[seed % len(runs)]
+    cfg = load_run(run)[0]
+    if cfg.env.id != "rewardgym/HumanoidPose-v0":
+        raise ValueError(f"--policy-runs: {run} was trained on {cfg.env.id}, not rewardgym/HumanoidPose-v0")
+    env = gym.make(cfg.env.id, render_mode="rgb_array", width=size, height=size, **env_kwargs(cfg.env))
+    policy = ppo_policy(run, env)
+    u, rng, out = env.unwrapped, np.random.default_rng(seed), []
+    episode = 0
+    while len(out) < n:
+        obs, info = env.reset(seed=int(seed * 1000 + episode))
+        eps, episode = float(rng.choice(POLICY_NOISE)), episode + 1
+        for t in range(10_000):
+            space = env.action_space
+            action = rng.uniform(space.low, space.high) if rng.random() < eps else policy(env, obs, info, rng)
+            obs, _, term, trunc, info = env.step(action)
+            if t >= POLICY_SKIP and t % POLICY_EVERY == 0 and len(out) < n:
+                m = u.task_metrics()
+                out.append((u.render(), captions.humanoid_label(satisfied(m)),
+                            {name: task.reward(m)[0] for name, task in TASKS.items()}))
+            if term or trunc:
+                break
+    env.close()
+    return out
+
+
 def _set_state_frames(env_id: str, n: int, seed: int, sample) -> list:
     """``n`` (frame, label) pairs of a Gymnasium classic-control env put into sampled states:
     ``sample(rng) -> (state, label or None)``; a None label is skipped."""
@@ -136,9 +196,11 @@ def mountaincar_frames(n: int, seed: int):
     return _set_state_frames("MountainCar-v0", n, seed, sample)
 
 
-def make_split(counts: dict[str, int], seed: int, size: int, chunk: int = 64, progress: bool = True) -> dict:
+def make_split(counts: dict[str, int], seed: int, size: int, chunk: int = 64, progress: bool = True,
+               policy_runs: tuple[str, ...] = ()) -> dict:
     """Renders ``counts[source]`` frames per source; each chunk of ``chunk`` frames has its own seed."""
-    makers = {"humanoid": humanoid_frames, "cartpole": cartpole_frames, "mountaincar": mountaincar_frames}
+    makers = {"humanoid": humanoid_frames, "cartpole": cartpole_frames, "mountaincar": mountaincar_frames,
+              "policy": functools.partial(policy_frames, runs=tuple(policy_runs))}
     images, labels, domains, rewards = [], [], [], []
     total, done, t0 = sum(counts.values()), 0, time.time()
     for src, n in counts.items():
@@ -146,7 +208,7 @@ def make_split(counts: dict[str, int], seed: int, size: int, chunk: int = 64, pr
             pairs = makers[src](min(chunk, n - start), seed=seed * 7919 + 1000 * SOURCES.index(src) + c)
             images.append(to_model_frames([p[0] for p in pairs], size))
             labels += [captions.LABELS.index(p[1]) for p in pairs]
-            domains += [src] * len(pairs)
+            domains += ["humanoid" if src == "policy" else src] * len(pairs)
             for p in pairs:
                 row = np.full(len(captions.LABELS), np.nan, np.float32)
                 for name, value in (p[2] if len(p) > 2 else {}).items():
@@ -171,8 +233,10 @@ def label_counts(split: dict) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="rewardgym-make-clip-data", description=__doc__.split("\n")[0])
     p.add_argument("--out", required=True, help="output folder")
-    for src, default in (("humanoid", 16000), ("cartpole", 2000), ("mountaincar", 2000)):
+    for src, default in (("humanoid", 16000), ("cartpole", 2000), ("mountaincar", 2000), ("policy", 0)):
         p.add_argument(f"--{src}", type=int, default=default, help=f"train frames of {src}")
+    p.add_argument("--policy-runs", default="", help="comma list of rewardgym-train run dirs on the humanoid pose "
+                   "scene whose policies' states make the --policy frames (hard negatives)")
     p.add_argument("--test-fraction", type=float, default=0.15, help="test frames per source, as a fraction of train")
     p.add_argument("--size", type=int, default=96, help="model input resolution")
     p.add_argument("--seed", type=int, default=0)
@@ -181,17 +245,24 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < a.test_fraction <= 1:
         raise SystemExit(f"--test-fraction must be in (0, 1], got {a.test_fraction}")
     counts = {s: getattr(a, s) for s in SOURCES if getattr(a, s) > 0}
+    runs = tuple(r for r in a.policy_runs.split(",") if r)
+    if ("policy" in counts) != bool(runs):
+        raise SystemExit("--policy N needs --policy-runs DIR[,DIR] and the other way round")
+    for r in runs:
+        if not (Path(r) / ".hydra" / "config.yaml").exists():
+            raise SystemExit(f"--policy-runs: {r} is not a rewardgym-train run dir (no .hydra/config.yaml)")
     if not counts:
         raise SystemExit("nothing to render: all of --humanoid, --cartpole, --mountaincar are 0")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"command": " ".join(["rewardgym-make-clip-data"] + (argv if argv is not None else sys.argv[1:])),
-            "size": a.size, "seed": a.seed, "labels": captions.LABELS}
+            "size": a.size, "seed": a.seed, "labels": captions.LABELS, "policy_runs": list(runs)}
     for split, seed, scale in (("train", a.seed, 1.0), ("test", a.seed + TEST_SEED_OFFSET, a.test_fraction)):
         if a.split not in ("both", split):
             continue
         t0 = time.time()
-        data = make_split({s: max(1, int(round(n * scale))) for s, n in counts.items()}, seed, a.size)
+        data = make_split({s: max(1, int(round(n * scale))) for s, n in counts.items()}, seed, a.size,
+                          policy_runs=runs)
         np.savez_compressed(out / f"{split}.npz", **data)
         meta[split] = {"frames": int(len(data["labels"])), "seed": seed, "seconds": round(time.time() - t0, 1),
                        "label_counts": label_counts(data)}

@@ -178,7 +178,7 @@ def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e
                "seconds": round(seconds, 1), "images_per_s": round(step * batch_size / seconds, 1),
                "loss_first_50": float(np.mean(history[:50])), "loss_last_50": float(np.mean(history[-50:])),
                "checkpoint_bytes": ckpt.stat().st_size, "loss_history": [round(v, 4) for v in history]}
-    if (Path(data_dir) / "test.npz").exists():
+    if all((Path(d) / "test.npz").exists() for d in str(data_dir).split(",")):
         te = load_split(data_dir, "test")
         metrics["zero_shot"] = zero_shot_accuracy(model, tokenizer, te, device)
     (out / "train_metrics.json").write_text(json.dumps(metrics, indent=1))
@@ -187,7 +187,7 @@ def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="rewardgym-train-clip", description=__doc__.split("\n")[0])
-    p.add_argument("--data", required=True, help="folder written by rewardgym-make-clip-data")
+    p.add_argument("--data", required=True, help="folder written by rewardgym-make-clip-data, or a comma list of them (concatenated)")
     p.add_argument("--out", required=True, help="output folder (checkpoint, loss_curve.png, train_metrics.json)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=128)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import reward_metrics
+from .metrics import reward_metrics, roc_auc
 from .rollouts import Episode
 
 
@@ -39,7 +39,8 @@ def compute(episodes: list[Episode], order: list[str] | None = None) -> dict[str
         m = reward_metrics(a["model"], a["gt"], a["success"])
         m.update(episodes=len(eps), success_rate_final=float(np.mean([e.success[-1] for e in eps])),
                  model_return_mean=float(np.mean([np.sum(e.model) for e in eps])),
-                 gt_return_mean=float(np.mean([np.sum(e.gt) for e in eps])))
+                 gt_return_mean=float(np.mean([np.sum(e.gt) for e in eps])),
+                 auc_success_over_failing=_success_over_failing(arr, a))
         out["per_policy"][name] = m
     ret_m = np.array([np.sum(e.model) for e in episodes])
     ret_g = np.array([np.sum(e.gt) for e in episodes])
@@ -47,6 +48,16 @@ def compute(episodes: list[Episode], order: list[str] | None = None) -> dict[str
     ep = reward_metrics(ret_m, ret_g, final) if len(episodes) > 1 else {}
     out["episode_returns"] = {k: ep.get(k) for k in ("pearson", "spearman", "auc_success")}
     return out
+
+
+def _success_over_failing(every: dict[str, np.ndarray], own: dict[str, np.ndarray]) -> float:
+    """ROC AUC of the model reward for the success steps of every policy against this policy's failing
+    steps: the chance that a success frame outscores one of its failures. Below 0.5 the policy's
+    failures look more like the goal to the model than the goal itself (what a hacking policy finds)."""
+    wins, fails = every["model"][every["success"]], own["model"][~own["success"]]
+    if not len(wins) or not len(fails):
+        return float("nan")
+    return roc_auc(np.concatenate([wins, fails]), np.r_[np.ones(len(wins)), np.zeros(len(fails))].astype(bool))
 
 
 def _f(v, digits: int = 3) -> str:
@@ -83,10 +94,13 @@ def write_markdown(path: Path, title: str, info: dict, metrics: dict, figures: l
                   f"AUC of the ground-truth reward itself: {_f(metrics['all'].get('auc_success_gt'))}.",
               "", f"Per episode: Pearson of model vs ground-truth returns {_f(ep.get('pearson'))}, Spearman "
                   f"{_f(ep.get('spearman'))}; AUC of the model return for final success {_f(ep.get('auc_success'))}.",
-              "", "| policy | episodes | final success rate | model return | GT return |", "|---|---|---|---|---|"]
+              "", "| policy | episodes | final success rate | model return | GT return | success over its failures (AUC) |",
+              "|---|---|---|---|---|---|"]
     for name, m in metrics["per_policy"].items():
         lines.append(f"| {name} | {m['episodes']} | {_f(m['success_rate_final'])} | {_f(m['model_return_mean'])} | "
-                     f"{_f(m['gt_return_mean'])} |")
+                     f"{_f(m['gt_return_mean'])} | {_f(m.get('auc_success_over_failing'))} |")
+    lines += ["", "Success over its failures: the chance that a success frame (any policy's) gets a higher model "
+                  "reward than one of this policy's failing frames; below 0.5 its failures outscore the goal."]
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]

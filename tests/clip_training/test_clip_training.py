@@ -184,3 +184,61 @@ def test_bundled_checkpoint_is_small_and_classifies_fresh_frames():
     img = enc.encode_images(frames).numpy()
     got = [names[j] for j in (img @ text.T).argmax(1)]
     assert got == want
+
+
+@pytest.fixture(scope="module")
+def tiny_humanoid_run(tmp_path_factory):
+    """A tiny PPO run on the humanoid pose scene: a policy whose states make hard-negative frames."""
+    import subprocess
+    import sys
+
+    run_dir = tmp_path_factory.mktemp("hn") / "run"
+    out = subprocess.run([sys.executable, "-m", "rewardgym.agents.train", "env=humanoid_arms_raised",
+                          "agent.total_timesteps=256", "agent.n_envs=2", "agent.ppo.n_steps=128",
+                          "agent.ppo.batch_size=64", "agent.ppo.n_epochs=1", "agent.normalize.obs=true",
+                          "eval.episodes=1", "eval.every=100000", f"hydra.run.dir={run_dir}"],
+                         cwd=run_dir.parent, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return run_dir
+
+
+def test_policy_frames_are_a_trained_policys_states_labelled_by_the_tests(tiny_humanoid_run, tmp_path):
+    """The hard-negative source: states a run's policy reaches, rendered, labelled by the pose tests (all
+    kept, ``other`` included), with every task's dense reward; reproducible from the seed; the folder
+    concatenates with the base data through ``load_split``."""
+    from rewardgym.clip_training import data
+    from rewardgym.envs.mujoco.humanoid_tasks import TASKS
+
+    run = str(tiny_humanoid_run)
+    a = data.policy_frames(5, seed=2, runs=(run,), size=40)
+    b = data.policy_frames(5, seed=2, runs=(run,), size=40)
+    assert len(a) == 5
+    for (fa, la, ra), (fb, lb, rb) in zip(a, b):
+        assert fa.shape == (40, 40, 3) and fa.std() > 5 and np.array_equal(fa, fb) and la == lb and ra == rb
+        assert la in captions.DOMAIN_LABELS["humanoid"] and set(ra) == set(TASKS)
+    assert not all(np.array_equal(a[0][0], f) for f, _, _ in a[1:])  # the policy moves the body between samples
+    assert data.main(["--out", str(tmp_path / "p"), "--humanoid", "0", "--cartpole", "0", "--mountaincar", "0",
+                      "--policy", "6", "--policy-runs", run, "--size", "32", "--test-fraction", "0.5"]) == 0
+    meta = json.loads((tmp_path / "p" / "meta.json").read_text())
+    assert meta["policy_runs"] == [run] and meta["train"]["frames"] == 6 and meta["test"]["frames"] == 3
+    assert data.main(["--out", str(tmp_path / "b"), "--humanoid", "2", "--cartpole", "3", "--mountaincar", "0",
+                      "--size", "32", "--test-fraction", "0.5"]) == 0
+    both = data.load_split(f"{tmp_path / 'b'},{tmp_path / 'p'}", "train")
+    base, pol = data.load_split(tmp_path / "b", "train"), data.load_split(tmp_path / "p", "train")
+    assert len(both["labels"]) == 5 + 6 and np.array_equal(both["images"][5:], pol["images"])
+    assert np.array_equal(both["labels"][:5], base["labels"]) and (both["domains"][5:] == "humanoid").all()
+
+
+def test_policy_frames_bad_input(tiny_humanoid_run, tmp_path):
+    from rewardgym.clip_training import data
+
+    with pytest.raises(SystemExit, match="--policy N needs --policy-runs"):
+        data.main(["--out", str(tmp_path / "x"), "--policy", "4"])
+    with pytest.raises(SystemExit, match="not a rewardgym-train run dir"):
+        data.main(["--out", str(tmp_path / "x"), "--policy", "4", "--policy-runs", str(tmp_path)])
+    pol = tmp_path / "pol"
+    assert data.main(["--out", str(pol), "--humanoid", "0", "--cartpole", "0", "--mountaincar", "0", "--policy", "2",
+                      "--policy-runs", str(tiny_humanoid_run), "--size", "16", "--split", "train"]) == 0
+    np.savez(tmp_path / "train.npz", images=np.zeros((1, 8, 8, 3), np.uint8), labels=np.zeros(1, np.int16))
+    with pytest.raises(ValueError, match="does not match"):
+        data.load_split(f"{pol},{tmp_path}", "train")

@@ -98,3 +98,22 @@ def test_reward_metrics_bundle():
     gt = rng.random(200)
     out = M.reward_metrics(gt + 0.01 * rng.normal(size=200), gt, gt > 0.8)
     assert out["pearson"] > 0.99 and out["epic"] < 0.1 and out["auc_success"] > 0.95 and out["steps"] == 200
+
+
+def test_success_over_failing_flags_a_policy_whose_failures_outscore_the_goal():
+    """Per policy: the AUC of success frames (any policy's) against this policy's failing frames. A
+    policy whose failing states the model scores above the goal (a hack) gets < 0.5; an honest
+    failure > 0.5; a policy with no failing step NaN."""
+    from rewardgym.reward_quality.report import compute
+    from rewardgym.reward_quality.rollouts import Episode
+
+    expert = Episode("expert", model=[0.5, 0.7, 0.8], gt=[0.2, 0.9, 1.0], success=[False, True, True])
+    random = Episode("random", model=[0.1, 0.2, 0.3], gt=[0.0, 0.1, 0.0], success=[False] * 3)
+    hacker = Episode("ppo", model=[0.9, 0.95, 0.6], gt=[0.0, 0.0, 0.1], success=[False] * 3)
+    winner = Episode("winner", model=[0.8, 0.9], gt=[1.0, 1.0], success=[True, True])
+    per = compute([expert, random, hacker, winner])["per_policy"]
+    assert per["random"]["auc_success_over_failing"] == 1.0
+    # success frames 0.7 0.8 0.8 0.9 against failures 0.9 0.95 0.6: each beats 0.6, the 0.9 ties 0.9: 4.5 of 12
+    assert per["ppo"]["auc_success_over_failing"] == pytest.approx(4.5 / 12)
+    assert per["expert"]["auc_success_over_failing"] == 1.0
+    assert np.isnan(per["winner"]["auc_success_over_failing"])
