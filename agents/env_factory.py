@@ -144,14 +144,30 @@ def env_thunks(env_cfg: DictConfig, factory: Callable | None, wrappers: Sequence
                      render_mode, wrappers) for i in range(n)]
 
 
+VEC_ENVS = ("auto", "dummy", "subproc")
+
+
+def vec_env_kind(kind: str, factory: Callable | None) -> str:
+    """``agent.vec_env`` resolved: ``auto`` is ``subproc`` for a batched model reward (CLIP: every env
+    renders a frame a step, so the envs step and render in worker processes while the learner's
+    process scores the frames) and ``dummy`` otherwise (fast envs, where the pipes cost more
+    than they save)."""
+    from rewardgym.reward_wrappers.batched import BatchedReward
+
+    if kind not in VEC_ENVS:
+        raise ValueError(f"agent.vec_env must be one of {', '.join(VEC_ENVS)}, got {kind!r}")
+    if kind == "auto":
+        return "subproc" if isinstance(factory, BatchedReward) else "dummy"
+    return kind
+
+
 def build_vec_env(cfg: DictConfig, factory: Callable | None, run_dir: Path | None, seed: int, n_envs: int | None = None):
-    """The SB3 VecEnv of a run: ``agent.n_envs`` envs, ``agent.vec_env`` dummy|subproc."""
+    """The SB3 VecEnv of a run: ``agent.n_envs`` envs, ``agent.vec_env`` dummy|subproc|auto (see
+    :func:`vec_env_kind`)."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     n = int(n_envs or cfg.agent.n_envs)
-    kind = cfg.agent.vec_env
-    if kind not in ("dummy", "subproc"):
-        raise ValueError(f"agent.vec_env must be 'dummy' or 'subproc', got {kind!r}")
+    kind = vec_env_kind(cfg.agent.get("vec_env", "dummy"), factory)
     thunks = env_thunks(cfg.env, factory, extra_wrappers(cfg.get("wrappers")), seed, n, run_dir)
     venv = DummyVecEnv(thunks) if kind == "dummy" or n == 1 else SubprocVecEnv(thunks, start_method="forkserver")
     venv.seed(seed)

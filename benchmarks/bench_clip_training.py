@@ -7,7 +7,11 @@ ground-truth run of the same rounds. Every variant scores every step (``reward_e
 ``dtype auto`` is bfloat16 matrix products on a CPU with native bfloat16 (the line printed
 first says whether this one has it), float32 elsewhere.
 
-    .venv/bin/python benchmarks/bench_clip_training.py --steps 4096 --repeats 3
+    .venv/bin/python benchmarks/bench_clip_training.py --steps 8192 --repeats 3 --only "CLIP, per rollout" defaults
+
+Without ``--fast-ppo`` and ``--n-envs`` every variant runs the agent config's defaults (4 envs,
+PPO's 10 epochs of updates), so "defaults (no overrides)" is what ``rewardgym-train
+env=humanoid_kneel reward=clip`` gives a user.
 """
 from __future__ import annotations
 
@@ -22,20 +26,27 @@ from pathlib import Path
 
 OLD = ["reward=clip", "reward.frame_antialias=true", "reward.frame_slices=null", "reward.dtype=float32",
        "agent.reward_scoring=step"]  # the defaults before this benchmark's fixes
+FRAMES = ["reward=clip"]  # the CLIP config's frame defaults: 96 px, no multisampling, dtype auto
 VARIANTS = {
     "ground truth (reward=none)": ["reward=none"],
     "CLIP, 224 px resized, multisampled, float32": [*OLD, "reward.frame_size=null"],
     "CLIP, 96 px, multisampled, float32": OLD,
-    "CLIP, defaults (96 px, no multisampling, dtype auto), per step": ["reward=clip", "agent.reward_scoring=step"],
-    "CLIP, defaults, per rollout": ["reward=clip", "agent.reward_scoring=rollout"],
-    "CLIP, defaults, per step, subproc envs": ["reward=clip", "agent.reward_scoring=step", "agent.vec_env=subproc"],
-    "CLIP, defaults, per rollout, subproc envs": ["reward=clip", "agent.reward_scoring=rollout", "agent.vec_env=subproc"],
+    "CLIP, per step, dummy envs": [*FRAMES, "agent.reward_scoring=step", "agent.vec_env=dummy"],
+    "CLIP, per rollout, dummy envs": [*FRAMES, "agent.reward_scoring=rollout", "agent.vec_env=dummy"],
+    "CLIP, per step, subproc envs": [*FRAMES, "agent.reward_scoring=step", "agent.vec_env=subproc"],
+    "CLIP, per rollout, subproc envs": [*FRAMES, "agent.reward_scoring=rollout", "agent.vec_env=subproc",
+                                        "agent.reward_chunk=null"],
+    "CLIP, per rollout, subproc envs, chunks of 32": [*FRAMES, "agent.reward_scoring=rollout",
+                                                      "agent.vec_env=subproc", "agent.reward_chunk=32"],
+    "CLIP, per rollout, subproc envs, chunks of 64": [*FRAMES, "agent.reward_scoring=rollout",
+                                                      "agent.vec_env=subproc", "agent.reward_chunk=64"],
+    "CLIP, defaults (no overrides)": ["reward=clip"],
 }
 
 
-def run(overrides: list[str], steps: int, n_envs: int, out: Path) -> float:
+def run(overrides: list[str], steps: int, n_envs: int | None, out: Path, agent: list[str]) -> float:
     cmd = [sys.executable, "-m", "rewardgym.agents.train", "env=humanoid_kneel", f"agent.total_timesteps={steps}",
-           f"agent.n_envs={n_envs}", "agent.ppo.n_steps=256", "agent.ppo.batch_size=256", "agent.ppo.n_epochs=4",
+           *([f"agent.n_envs={n_envs}"] if n_envs else []), *agent,
            "eval.episodes=0", f"checkpoint_freq={10 * steps}", f"hydra.run.dir={out}", *overrides]
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "CI": "1"})
     if done.returncode != 0:
@@ -46,21 +57,25 @@ def run(overrides: list[str], steps: int, n_envs: int, out: Path) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=4096)
-    p.add_argument("--n-envs", type=int, default=4)
+    p.add_argument("--n-envs", type=int, default=None, help="agent.n_envs (default: the agent config's, 4)")
+    p.add_argument("--fast-ppo", action="store_true",
+                   help="PPO updates of 4 epochs (the earlier tables') instead of the agent config's 10")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--only", nargs="*", help="substrings of variant names to run (ground truth always runs)")
     a = p.parse_args()
     names = [n for n in VARIANTS if n.startswith("ground") or not a.only or any(s in n for s in a.only)]
     rates: dict[str, list[float]] = {n: [] for n in names}
+    agent = ["agent.ppo.n_steps=256", "agent.ppo.batch_size=256", "agent.ppo.n_epochs=4"] if a.fast_ppo else []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(a.repeats):
             for k, name in enumerate(names):
-                rates[name].append(run(VARIANTS[name], a.steps, a.n_envs, Path(tmp) / f"{r}_{k}"))
+                rates[name].append(run(VARIANTS[name], a.steps, a.n_envs, Path(tmp) / f"{r}_{k}", agent))
                 print(f"round {r + 1}: {name}: {rates[name][-1]:.0f} steps/s", file=sys.stderr)
     gt = statistics.median(rates[names[0]])
     from rewardgym.reward_wrappers.clip_models import cpu_has_native_bfloat16
 
-    print(f"PPO on humanoid_kneel, {a.n_envs} envs, {a.steps} steps per run, median of {a.repeats} "
+    print(f"PPO on humanoid_kneel, {a.n_envs or 'default'} envs, {'4' if a.fast_ppo else 'default'} PPO epochs, "
+          f"{a.steps} steps per run, median of {a.repeats} "
           f"({os.cpu_count()} CPUs, native bfloat16: {cpu_has_native_bfloat16()}, load {os.getloadavg()[0]:.1f})")
     print(f"{'variant':55s} {'steps/s':>8s} {'ratio':>6s}")
     for name in names:

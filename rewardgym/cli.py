@@ -7,6 +7,31 @@ from dataclasses import dataclass
 from importlib import resources
 
 GROUPS = ("env", "reward", "agent")
+MAX_DIRNAME = 120  # characters of a sweep job's folder name made from its overrides
+
+
+def sweep_dirname(overrides: str) -> str:
+    """A sweep job's folder name from Hydra's ``override_dirname``: one path component (a ``/`` in
+    a value, e.g. a run dir, would nest folders) of at most ``MAX_DIRNAME`` characters (long
+    prompts or paths would pass the file system's 255-byte limit): the head, then a hash of the
+    whole, so two different override lines never share a folder."""
+    import hashlib
+
+    name = overrides.replace("/", "_").replace("\\ ", "_").replace(" ", "_")
+    if len(name) <= MAX_DIRNAME:
+        return name
+    return f"{name[:MAX_DIRNAME - 9]}~{hashlib.sha1(overrides.encode()).hexdigest()[:8]}"
+
+
+def register_resolvers() -> None:
+    """``${rg_dirname:...}`` for the apps' sweep ``subdir`` (idempotent)."""
+    from omegaconf import OmegaConf
+
+    if not OmegaConf.has_resolver("rg_dirname"):
+        OmegaConf.register_new_resolver("rg_dirname", sweep_dirname)
+
+
+register_resolvers()
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,22 @@ def test_every_switch_is_true_or_false():
     assert validate_overrides(["resume=maybe"], "config") == "resume must be true or false, got 'maybe'"
     assert validate_overrides(["progress=1"], "eval_reward") == "progress must be true or false, got 1"
     assert validate_overrides(["resume=true", "debug=false"], "config") is None
+
+
+def test_sweep_job_folders_are_one_short_path_component():
+    """A sweep job's folder comes from its overrides: a run dir's ``/`` would nest folders and long prompts
+    would pass the file system's name limit (an OSError after the job ran). Short names stay as Hydra
+    writes them; long ones keep their head plus a hash of the whole, so distinct lines stay distinct."""
+    from omegaconf import OmegaConf
+
+    from rewardgym.cli import MAX_DIRNAME, sweep_dirname
+
+    assert sweep_dirname("env=cartpole,reward.alpha=0.5") == "env=cartpole,reward.alpha=0.5"
+    assert sweep_dirname("rollouts.ppo_run=outputs/a/b") == "rollouts.ppo_run=outputs_a_b"
+    long_a = "reward.baseline_prompts=[a\\ humanoid\\ robot\\ in\\ an\\ odd\\ pose]," + "x" * 300
+    long_b = long_a[:-1] + "y"
+    a, b = sweep_dirname(long_a), sweep_dirname(long_b)
+    assert len(a) == MAX_DIRNAME and "/" not in a and " " not in a and "\\" not in a and a != b
+    assert a.startswith("reward.baseline_prompts=[a_humanoid_robot")
+    cfg = OmegaConf.create({"n": 3, "d": "env=x/y", "subdir": "${n}__${rg_dirname:${d}}"})
+    assert cfg.subdir == "3__env=x_y"  # the resolver the apps' configs use is registered on import

@@ -145,3 +145,16 @@ def test_auto_scoring_is_rollout_for_ppo_unless_rewards_are_normalized(algo, nor
     assert scoring(agent) == (expected, 8)
     agent.reward_scoring = "step"
     assert scoring(agent) == ("step", 8)
+
+
+def test_auto_vec_env_is_subproc_for_a_batched_reward_only():
+    """``agent.vec_env=auto``: worker processes when every env renders frames for a batched model reward,
+    one process otherwise; a bad value names itself and the choices."""
+    from rewardgym.agents.env_factory import vec_env_kind
+
+    assert vec_env_kind("auto", SquareReward()) == "subproc"
+    assert vec_env_kind("auto", None) == "dummy"
+    assert vec_env_kind("auto", lambda env: env) == "dummy"  # a per-env wrapper (e.g. keypoints)
+    assert vec_env_kind("dummy", SquareReward()) == "dummy" and vec_env_kind("subproc", None) == "subproc"
+    with pytest.raises(ValueError, match="agent.vec_env must be one of auto, dummy, subproc, got 'threads'"):
+        vec_env_kind("threads", None)
