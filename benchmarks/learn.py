@@ -172,8 +172,22 @@ def plot_curves(out: Path, results: dict, envs, agents, arms, seeds, steps: int,
             plt.close(fig)
 
 
+def split_top(text: str, sep: str = ",") -> list[str]:
+    """``text`` split at each ``sep`` outside brackets, so an override's list value
+    (``reward.baseline_prompts=[a,b]``) stays in one piece."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch in "[{(") - (ch in "]})")
+        if ch == sep and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return parts + [cur]
+
+
 def parse_list(text: str, valid=None, what: str = "value", prog: str = "learn") -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
+    items = [t.strip() for t in split_top(text) if t.strip()]
     bad = [t for t in items if valid is not None and t not in valid]
     if bad:
         raise SystemExit(f"{prog}: unknown {what} {bad}; valid: {', '.join(valid)}")
@@ -190,7 +204,7 @@ def parse_arms(preset: str | None, arms: str | None, keep: str | None = None) ->
         name, sep, overrides = item.partition("=")
         if not sep or not name:
             raise SystemExit(f"learn: --arms entries are name=override+override, got {item!r}")
-        out[name] = [o for o in overrides.split("+") if o]
+        out[name] = [o for o in split_top(overrides, "+") if o]
     if not out:
         raise SystemExit("learn: no reward arms: give --preset and/or --arms")
     return out

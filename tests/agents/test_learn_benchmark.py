@@ -111,3 +111,15 @@ def test_reeval_adds_success_at_any_step_to_older_cells(tmp_path):
     with pytest.raises(SystemExit, match="differs from the stored"):
         learn.main(["--envs", "cartpole", "--arms", "none=reward=none", "--seeds", "0", "--out", str(out),
                     "--collect", "--reeval"])
+
+
+def test_arms_keep_list_values_in_one_piece():
+    """An arm's override may hold a list (``reward.baseline_prompts=[a,b]``): the commas and pluses inside
+    its brackets do not split arms or overrides."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("learn_bench", ROOT / "benchmarks" / "learn.py")
+    learn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(learn)
+    arms = learn.parse_arms(None, "a=reward=clip+reward.baseline_prompts=[x y,z+w],b=reward=none")
+    assert arms == {"a": ["reward=clip", "reward.baseline_prompts=[x y,z+w]"], "b": ["reward=none"]}
