@@ -119,7 +119,8 @@ def build_settings(argv: list[str]) -> Settings:
                     n_trials=n_trials, pruner=pruner, sampler=_one_of("tune.sampler", t.sampler, SAMPLERS),
                     startup_trials=_int("tune.startup_trials", t.startup_trials, 0),
                     warmup_steps=int(round(warmup * total)), every=every, seed=seed, heartbeat_s=heartbeat,
-                    grace_s=grace, n_jobs=_int("tune.n_jobs", t.n_jobs, 1))
+                    grace_s=grace, n_jobs=_int("tune.n_jobs", t.n_jobs, 1),
+                    seeds=_int("tune.seeds_per_trial", t.get("seeds_per_trial", 1), 1))
 
 
 def load_or_create(settings: Settings, storage, sampler=None, pruner=None):

@@ -45,6 +45,7 @@ class Settings:
     heartbeat_s: float
     grace_s: float
     n_jobs: int = 1
+    seeds: int = 1                  # runs per trial (seed, seed + 1, ...); the trial's value is their mean
     extra: dict = field(default_factory=dict)
 
 
@@ -57,16 +58,18 @@ def objective_value(metrics: dict, key: str) -> float | None:
 
 class PrunerReport:
     """``on_eval`` of :func:`rewardgym.agents.train.run`: reports each evaluation's ``stat`` at step
-    ``k * every`` (the nominal env steps, equal across trials) and stops training when pruned."""
+    ``offset + k * every`` (the nominal env steps, equal across trials; ``offset`` puts a trial's
+    later seeds after its first, so each seed is judged against the same seed of other trials) and
+    stops training when pruned."""
 
-    def __init__(self, trial, stat: str, every: int):
-        self.trial, self.stat, self.every = trial, stat, int(every)
+    def __init__(self, trial, stat: str, every: int, offset: int = 0):
+        self.trial, self.stat, self.every, self.offset = trial, stat, int(every), int(offset)
         self.k, self.pruned_at, self.last = 0, None, None
 
     def __call__(self, num_timesteps: int, stats: dict) -> bool:
         self.k += 1
         self.last = float(stats[self.stat])
-        self.trial.report(self.last, self.k * self.every)
+        self.trial.report(self.last, self.offset + self.k * self.every)
         if self.trial.should_prune():
             self.pruned_at = int(num_timesteps)
             return False
@@ -113,27 +116,41 @@ def run_trial(study, storage, trial, settings: Settings) -> tuple[str, float | N
     run_dir = trial_dir(settings, trial.number)
     trial_id = storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study.study_name),
                                                                trial.number)
-    report = PrunerReport(trial, OBJECTIVES[settings.objective], settings.every)
     t0 = time.perf_counter()
+    values_per_seed, steps, run_dirs, report = [], 0, [], None
     try:
         with Heartbeat(storage, trial_id, settings.heartbeat_s):
             cfg = compose_run_config(line)
             problem = range_problem(cfg)
             if problem:
                 raise BadInput(f"trial {trial.number}: {problem}")
-            _write_hydra_files(run_dir, cfg, line)
-            metrics = run(cfg, run_dir, on_eval=report)
+            seed0, total = int(cfg.seed), int(cfg.agent.total_timesteps)
+            for i in range(settings.seeds):
+                seed_line = line if settings.seeds == 1 else line + [f"seed={seed0 + i}"]
+                seed_dir = run_dir if settings.seeds == 1 else run_dir / f"seed{seed0 + i}"
+                report = PrunerReport(trial, OBJECTIVES[settings.objective], settings.every, offset=i * total)
+                cfg = compose_run_config(seed_line)
+                _write_hydra_files(seed_dir, cfg, seed_line)
+                metrics = run(cfg, seed_dir, on_eval=report)
+                values_per_seed.append(objective_value(metrics, settings.objective))
+                steps, run_dirs = steps + int(metrics["total_timesteps"]), run_dirs + [str(seed_dir)]
+                if report.pruned_at is not None or values_per_seed[-1] is None:
+                    break
     except BaseException as err:
         study.tell(trial, state=TrialState.FAIL)
         if isinstance(err, (KeyboardInterrupt, SystemExit)):  # stopped, not broken: a restart reruns it
             study.enqueue_trial(dict(trial.params), user_attrs={RETRY_OF: trial.number})
         raise
-    value = objective_value(metrics, settings.objective)
-    if value is None:
+    if None in values_per_seed:
         study.tell(trial, state=TrialState.FAIL)
-        raise RuntimeError(f"trial {trial.number} produced no {settings.objective!r} in {run_dir / 'metrics.json'}")
-    trial.set_user_attr("env_steps", int(metrics["total_timesteps"]))
-    trial.set_user_attr("run_dir", str(run_dir))
+        raise RuntimeError(f"trial {trial.number} produced no {settings.objective!r} in "
+                           f"{Path(run_dirs[-1]) / 'metrics.json'}")
+    value = sum(values_per_seed) / len(values_per_seed)
+    if settings.seeds > 1:
+        trial.set_user_attr("values_per_seed", values_per_seed)
+        trial.set_user_attr("run_dirs", run_dirs)
+    trial.set_user_attr("env_steps", steps)
+    trial.set_user_attr("run_dir", str(run_dir) if settings.seeds == 1 else run_dirs[0])
     if report.pruned_at is not None:
         trial.set_user_attr("final_" + settings.objective, value)
         study.tell(trial, state=TrialState.PRUNED)
@@ -142,7 +159,8 @@ def run_trial(study, storage, trial, settings: Settings) -> tuple[str, float | N
         study.tell(trial, value)
         state, told = "COMPLETE", value
     record = {"study": study.study_name, "number": trial.number, "state": state, "value": told,
-              settings.objective: value, "pruned_at_steps": report.pruned_at, "env_steps": metrics["total_timesteps"],
-              "wall_time_s": time.perf_counter() - t0, "params": values, "overrides": line, "pid": os.getpid()}
+              settings.objective: value, "pruned_at_steps": report.pruned_at, "env_steps": steps,
+              "wall_time_s": time.perf_counter() - t0, "params": values, "overrides": line, "pid": os.getpid(),
+              "values_per_seed": values_per_seed, "run_dirs": run_dirs}
     (run_dir / "trial.json").write_text(json.dumps(record, indent=1, default=str))
     return state, told

@@ -153,6 +153,7 @@ def test_torn_journal_tail_is_cut(tmp_path):
     (["eval.episodes=0"], "tune.objective=eval.success_rate needs the final evaluation: eval.episodes must be >= 1"),
     (["eval.every=0"], "tune.pruner=median needs evaluations during training: eval.every must be >= 1"),
     (["tune.n_trials=0"], "tune.n_trials must be an integer >= 1, got 0"),
+    (["tune.seeds_per_trial=0"], "tune.seeds_per_trial must be an integer >= 1, got 0"),
     (["tune.pruner=hyperband"], "tune.pruner must be one of median, halving, none, got 'hyperband'"),
     (["agent.ppo.gamma=0.9"], "agent.ppo.gamma: set on the command line and searched by search=ppo"),
     (["search=sac", "agent=ppo"], "this space is for agent=sac, the run has agent=ppo"),
@@ -254,3 +255,19 @@ def test_sigkilled_study_resumes_without_losing_a_finished_trial(tmp_path):
     again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "starts in" not in again.stdout, "a finished study runs nothing more"
     assert len(_trials(storage, "kill")) == len(after)
+
+
+def test_a_trial_over_several_seeds_is_their_mean(tmp_path):
+    """``tune.seeds_per_trial=2``: each trial trains seed and seed + 1 into ``trials/<n>/seed<k>/`` (ordinary
+    run folders), its value is the mean of their objectives, and the second seed's evaluations reach the
+    pruner after the first's (offset by the budget)."""
+    args = TUNE + TINY + ["tune.n_trials=1", "tune.seed=0", "tune.study=two", "tune.seeds_per_trial=2", "seed=5"]
+    out = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    (t,) = _trials(tmp_path / "tune" / "two" / "study.log", "two")
+    dirs = [tmp_path / "tune" / "two" / "trials" / "0000" / f"seed{k}" for k in (5, 6)]
+    values = [json.loads((d / "metrics.json").read_text())["eval"]["success_rate"] for d in dirs]
+    assert t.state.name == "COMPLETE" and t.value == pytest.approx(sum(values) / 2)
+    assert t.user_attrs["values_per_seed"] == values and t.user_attrs["env_steps"] == 2 * 768
+    assert [json.loads((d / "metrics.json").read_text())["seed"] for d in dirs] == [5, 6]
+    assert sorted(t.intermediate_values) == [256, 512, 768, 768 + 256, 768 + 512, 2 * 768]
