@@ -60,8 +60,8 @@ def normalise_images(images_u8, model, device):
 def load_split(data_dir: str | Path, split: str) -> dict:
     """One split of a data folder; ``data_dir`` may be a comma list of folders (e.g. the base data and
     a hard-negative round's ``--policy`` frames), whose splits are concatenated in that order."""
-    parts = []
-    for d in str(data_dir).split(","):
+    dirs, parts = str(data_dir).split(","), []
+    for d in dirs:
         path = Path(d) / f"{split}.npz"
         if not path.exists():
             raise FileNotFoundError(f"{path} not found; make it with rewardgym-make-clip-data --out {d}")
@@ -70,9 +70,9 @@ def load_split(data_dir: str | Path, split: str) -> dict:
     if len(parts) == 1:
         return parts[0]
     keys = set(parts[0])
-    for d, part in zip(str(data_dir).split(","), parts):
+    for d, part in zip(dirs, parts):
         if set(part) != keys or part["images"].shape[1:] != parts[0]["images"].shape[1:]:
-            raise ValueError(f"{d}/{split}.npz does not match {str(data_dir).split(',')[0]}: arrays "
+            raise ValueError(f"{d}/{split}.npz does not match {dirs[0]}: arrays "
                              f"{sorted(part)} of {part['images'].shape[1:]} against {sorted(keys)} of "
                              f"{parts[0]['images'].shape[1:]}")
     return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
@@ -93,7 +93,7 @@ def humanoid_frames(n: int, seed: int, size: int = 224):
 
     import rewardgym  # noqa: F401  (registers the envs)
     from rewardgym.envs.mujoco.humanoid_poses import POSES, random_pose_qpos
-    from rewardgym.envs.mujoco.humanoid_tasks import TASKS, satisfied
+    from rewardgym.envs.mujoco.humanoid_tasks import satisfied
 
     env = gym.make("rewardgym/HumanoidPose-v0", render_mode="rgb_array", width=size, height=size)
     u = env.unwrapped
@@ -112,12 +112,21 @@ def humanoid_frames(n: int, seed: int, size: int = 224):
                 for _ in range(int(rng.integers(1, 30))):
                     u.do_simulation(rng.uniform(-0.4, 0.4, u.action_space.shape), u.frame_skip)
         m = u.task_metrics()
-        label = captions.humanoid_label(satisfied(m))
-        if label == "other" and rng.random() < OTHER_DROP:  # keep the pose classes the majority
+        if captions.humanoid_label(satisfied(m)) == "other" and rng.random() < OTHER_DROP:  # pose classes the majority
             continue
-        out.append((u.render(), label, {name: task.reward(m)[0] for name, task in TASKS.items()}))
+        out.append(_labelled_state(u, m))
     env.close()
     return out
+
+
+def _labelled_state(u, metrics=None) -> tuple:
+    """(frame, label, rewards) of a humanoid pose env's current state (``metrics``: its
+    ``task_metrics()`` if already computed): the label from the pose tests, the dense ground-truth
+    reward of every pose task."""
+    from rewardgym.envs.mujoco.humanoid_tasks import TASKS, satisfied
+
+    m = u.task_metrics() if metrics is None else metrics
+    return u.render(), captions.humanoid_label(satisfied(m)), {name: task.reward(m)[0] for name, task in TASKS.items()}
 
 
 def policy_frames(n: int, seed: int, runs: tuple[str, ...], size: int = 224):
@@ -125,35 +134,33 @@ def policy_frames(n: int, seed: int, runs: tuple[str, ...], size: int = 224):
     (``rewardgym-train`` run dirs of ``rewardgym/HumanoidPose-v0``) reach; the run is chosen by
     ``seed``, so consecutive chunks cycle through the runs."""
     import gymnasium as gym
+    from omegaconf import OmegaConf
 
     import rewardgym  # noqa: F401  (registers the envs)
     from rewardgym.agents.env_factory import env_kwargs
-    from rewardgym.envs.mujoco.humanoid_tasks import TASKS, satisfied
     from rewardgym.reward_quality.rollouts import ppo_policy
 
-    from rewardgym.agents.evaluate import load_run
-
     run = runs[seed % len(runs)]
-    cfg = load_run(run)[0]
+    cfg = OmegaConf.load(Path(run) / ".hydra" / "config.yaml")
     if cfg.env.id != "rewardgym/HumanoidPose-v0":
         raise ValueError(f"--policy-runs: {run} was trained on {cfg.env.id}, not rewardgym/HumanoidPose-v0")
     env = gym.make(cfg.env.id, render_mode="rgb_array", width=size, height=size, **env_kwargs(cfg.env))
     policy = ppo_policy(run, env)
-    u, rng, out = env.unwrapped, np.random.default_rng(seed), []
+    u, rng, out, space = env.unwrapped, np.random.default_rng(seed), [], env.action_space
     episode = 0
     while len(out) < n:
         obs, info = env.reset(seed=int(seed * 1000 + episode))
-        eps, episode = float(rng.choice(POLICY_NOISE)), episode + 1
+        eps, episode, before = float(rng.choice(POLICY_NOISE)), episode + 1, len(out)
         for t in range(10_000):
-            space = env.action_space
             action = rng.uniform(space.low, space.high) if rng.random() < eps else policy(env, obs, info, rng)
             obs, _, term, trunc, info = env.step(action)
             if t >= POLICY_SKIP and t % POLICY_EVERY == 0 and len(out) < n:
-                m = u.task_metrics()
-                out.append((u.render(), captions.humanoid_label(satisfied(m)),
-                            {name: task.reward(m)[0] for name, task in TASKS.items()}))
+                out.append(_labelled_state(u))
             if term or trunc:
                 break
+        if len(out) == before:
+            raise ValueError(f"--policy-runs: an episode of {run} ended after {t + 1} steps, before step "
+                             f"{POLICY_SKIP} where policy states are first sampled")
     env.close()
     return out
 
