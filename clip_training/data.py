@@ -57,12 +57,17 @@ def normalise_images(images_u8, model, device):
     return (x - mean) / std
 
 
+def data_dirs(data_dir: str | Path) -> list[Path]:
+    """The folders of a ``--data`` value: one folder, or a comma list of them."""
+    return [Path(d) for d in str(data_dir).split(",")]
+
+
 def load_split(data_dir: str | Path, split: str) -> dict:
     """One split of a data folder; ``data_dir`` may be a comma list of folders (e.g. the base data and
     a hard-negative round's ``--policy`` frames), whose splits are concatenated in that order."""
-    dirs, parts = str(data_dir).split(","), []
+    dirs, parts = data_dirs(data_dir), []
     for d in dirs:
-        path = Path(d) / f"{split}.npz"
+        path = d / f"{split}.npz"
         if not path.exists():
             raise FileNotFoundError(f"{path} not found; make it with rewardgym-make-clip-data --out {d}")
         with np.load(path) as z:

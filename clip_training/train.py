@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import captions
-from .data import load_split, normalise_images
+from .data import data_dirs, load_split, normalise_images
 
 
 def build_model(config: str | Path | None = None, device: str = "cpu"):
@@ -178,7 +178,7 @@ def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e
                "seconds": round(seconds, 1), "images_per_s": round(step * batch_size / seconds, 1),
                "loss_first_50": float(np.mean(history[:50])), "loss_last_50": float(np.mean(history[-50:])),
                "checkpoint_bytes": ckpt.stat().st_size, "loss_history": [round(v, 4) for v in history]}
-    if all((Path(d) / "test.npz").exists() for d in str(data_dir).split(",")):
+    if all((d / "test.npz").exists() for d in data_dirs(data_dir)):
         te = load_split(data_dir, "test")
         metrics["zero_shot"] = zero_shot_accuracy(model, tokenizer, te, device)
     (out / "train_metrics.json").write_text(json.dumps(metrics, indent=1))
