@@ -172,4 +172,4 @@ def build_vec_env(cfg: DictConfig, factory: Callable | None, run_dir: Path | Non
     venv = DummyVecEnv(thunks) if kind == "dummy" or n == 1 else SubprocVecEnv(thunks, start_method="forkserver")
     venv.seed(seed)
     mode, chunk = scoring(cfg.agent)
-    return wrap_vec_env(venv, factory, scoring=mode, chunk=chunk)
+    return wrap_vec_env(venv, factory, scoring=mode, chunk=chunk, thread=bool(cfg.agent.get("reward_thread", False)))

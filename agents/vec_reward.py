@@ -15,6 +15,7 @@ Scoring is :class:`rewardgym.reward_wrappers.batched.RewardBatcher`, as everywhe
 """
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -51,17 +52,24 @@ class RolloutBatchedReward(VecEnvWrapper):
         batcher: the reward's batcher.
         chunk: score every ``chunk`` steps while collecting (frames are freed once scored);
             None scores the whole rollout at :meth:`flush`.
+        thread: score each full chunk in a background thread, so the model runs while the next
+            steps are collected (the policy's forward passes, the envs); in order, one chunk at a
+            time. :meth:`flush` waits for them. False: between ``step_async`` and ``step_wait``.
     """
 
-    def __init__(self, venv: VecEnv, batcher: RewardBatcher, chunk: int | None = None):
+    def __init__(self, venv: VecEnv, batcher: RewardBatcher, chunk: int | None = None, thread: bool = False):
         if chunk is not None and (isinstance(chunk, bool) or int(chunk) != chunk or chunk < 1):
             raise ValueError(f"chunk must be an integer >= 1 or None, got {chunk!r}")
         super().__init__(venv)
         self.batcher, self.chunk = batcher, chunk
         self._pending: list[list[ModelRequest]] = []
-        self._scored: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+        self._scored: list = []  # (rewards, terms), or a Future of them with ``thread``
+        # one worker thread: chunks are scored in order (the batcher holds each env's last score),
+        # and the model's kernels (which release the GIL) run beside the step loop and the envs
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="reward-scoring") if thread and chunk else None
 
     def reset(self):
+        self._drain()
         self._pending, self._scored = [], []
         return self.venv.reset()
 
@@ -70,7 +78,7 @@ class RolloutBatchedReward(VecEnvWrapper):
         # a full chunk is scored while the envs step: with envs in worker processes
         # (SubprocVecEnv) the model and the envs' physics and rendering run side by side
         if self.chunk is not None and len(self._pending) >= self.chunk:
-            self._score_pending()
+            self._score_pending(background=True)
 
     def step_wait(self):
         obs, _, dones, infos = self.venv.step_wait()
@@ -78,15 +86,30 @@ class RolloutBatchedReward(VecEnvWrapper):
         self._pending.append([pop_request(info) for info in infos])
         return obs, np.zeros(self.num_envs, dtype=np.float32), dones, infos
 
-    def _score_pending(self) -> None:
+    def _score_pending(self, background: bool = False) -> None:
         if self._pending:
-            self._scored.append(self.batcher.rollout(self._pending))
-            self._pending = []
+            pending, self._pending = self._pending, []
+            if background and self._pool is not None:
+                self._scored.append(self._pool.submit(self.batcher.rollout, pending))
+            else:
+                self._scored.append(self.batcher.rollout(pending))
+
+    def _drain(self) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """The scored chunks in order, waiting for the background thread's (its errors raise here)."""
+        scored, self._scored = self._scored, []
+        return [s.result() if isinstance(s, Future) else s for s in scored]
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self.venv.close()
 
     def flush(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """``(rewards (T, N), {term: (T, N)})`` of every step since the last flush, in order."""
-        self._score_pending()
-        scored, self._scored = self._scored, []
+        scored = self._drain()  # the background thread's chunks first: the batcher scores in order
+        if self._pending:
+            scored.append(self.batcher.rollout(self._pending))
+            self._pending = []
         if not scored:
             return np.zeros((0, self.num_envs), dtype=np.float32), {}
         names = set().union(*(t.keys() for _, t in scored))
@@ -139,12 +162,12 @@ def _find(venv: Any, cls: type) -> Any:
 
 
 def wrap_vec_env(venv: VecEnv, reward: Any, batch_size: int | None = None, scoring: str = "step",
-                 chunk: int | None = None) -> VecEnv:
+                 chunk: int | None = None, thread: bool = False) -> VecEnv:
     """Adds the vector half of a batched reward on top of a VecEnv whose envs were each wrapped
     by ``reward``; any other reward (None, a per-env wrapper) leaves ``venv`` as it is.
 
     ``scoring="rollout"`` gives a :class:`RolloutBatchedReward` (train it with
-    :class:`RolloutScoredPPO`). Task facts the scorer needs (e.g. the prompts) are read from the
+    :class:`RolloutScoredPPO`; ``chunk`` and ``thread``: see there). Task facts the scorer needs (e.g. the prompts) are read from the
     first env (in its worker process for a ``SubprocVecEnv``) when the reward config leaves them
     unset.
     """
@@ -160,5 +183,5 @@ def wrap_vec_env(venv: VecEnv, reward: Any, batch_size: int | None = None, scori
 
     batcher = reward.batcher(env_attr, batch_size)
     if scoring == "rollout":
-        return RolloutBatchedReward(venv, batcher, chunk)
+        return RolloutBatchedReward(venv, batcher, chunk, thread)
     return VecBatchedReward(venv, batcher)

@@ -40,6 +40,15 @@ VARIANTS = {
                                                       "agent.vec_env=subproc", "agent.reward_chunk=32"],
     "CLIP, per rollout, subproc envs, chunks of 64": [*FRAMES, "agent.reward_scoring=rollout",
                                                       "agent.vec_env=subproc", "agent.reward_chunk=64"],
+    "CLIP, per rollout, subproc envs, chunks of 16 in a thread": [*FRAMES, "agent.reward_scoring=rollout",
+                                                                  "agent.vec_env=subproc", "agent.reward_chunk=16",
+                                                                  "agent.reward_thread=true"],
+    "CLIP, per rollout, subproc envs, chunks of 32 in a thread": [*FRAMES, "agent.reward_scoring=rollout",
+                                                                  "agent.vec_env=subproc", "agent.reward_chunk=32",
+                                                                  "agent.reward_thread=true"],
+    "CLIP, per rollout, subproc envs, chunks of 64 in a thread": [*FRAMES, "agent.reward_scoring=rollout",
+                                                                  "agent.vec_env=subproc", "agent.reward_chunk=64",
+                                                                  "agent.reward_thread=true"],
     "CLIP, defaults (no overrides)": ["reward=clip"],
 }
 

@@ -48,6 +48,7 @@ def study_args(args, pruner: str) -> list[str]:
     if args.demos:  # the clone's exploration, as PPO starts from it
         space.append("+search.space.agent.bc={std:{low:0.05,high:0.5,log:true}}")
     return task_args(args) + space + [
+        f"seed={args.trial_seed}", f"tune.seeds_per_trial={args.seeds_per_trial}",
         f"tune.n_trials={args.trials}", f"tune.n_jobs={args.jobs}", f"tune.pruner={pruner}",
         "tune.startup_trials=5", "tune.seed=0", f"tune.study={name}", f"tune.dir={args.out / name}"]
 
@@ -101,7 +102,10 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=5_000, help="eval.every: what the pruner sees")
     parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--seeds", default="1,2,3", help="fresh seeds of the reruns (the trials use seed 0)")
+    parser.add_argument("--seeds", default="1,2,3", help="fresh seeds of the reruns")
+    parser.add_argument("--trial-seed", type=int, default=0, help="the trials' first seed (keep it apart from --seeds)")
+    parser.add_argument("--seeds-per-trial", type=int, default=1,
+                        help="tune.seeds_per_trial: a trial's value is the mean over this many seeds")
     parser.add_argument("--eval-episodes", type=int, default=50)
     parser.add_argument("--name", default="push")
     parser.add_argument("--skip", default="", help="comma list of: pruned, unpruned, reruns (all), default, best "

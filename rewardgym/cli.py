@@ -149,7 +149,8 @@ INT_KEYS = tuple(key for key, allowed in RANGES.items() if allowed.integer)
 # Switches of the apps' configs: true or false only (Hydra keeps `resume=maybe` as the string
 # 'maybe', which Python would take as true).
 BOOL_KEYS = ("resume", "debug", "progress", "eval.video", "eval.every_video", "eval.hacking.enabled",
-             "agent.replay_buffer.checkpoint", "agent.normalize.obs", "agent.normalize.reward", "agent.shared_reward.enabled", "agent.ray.log_to_driver")
+             "agent.replay_buffer.checkpoint", "agent.reward_thread", "agent.normalize.obs", "agent.normalize.reward",
+             "agent.shared_reward.enabled", "agent.ray.log_to_driver")
 
 
 def range_problem(cfg) -> str | None:

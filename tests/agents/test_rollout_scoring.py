@@ -57,20 +57,20 @@ class SquareReward(BatchedReward):
     wrapper, scorer = Position, Square
 
 
-def _model(scoring, chunk=None, n_envs=3, n_steps=16):
+def _model(scoring, chunk=None, n_envs=3, n_steps=16, thread=False):
     reward = SquareReward(every=2)
     make = functools.partial(lambda: reward(gym.wrappers.TimeLimit(Walk(), 5)))
-    venv = wrap_vec_env(DummyVecEnv([make] * n_envs), reward, scoring=scoring, chunk=chunk)
+    venv = wrap_vec_env(DummyVecEnv([make] * n_envs), reward, scoring=scoring, chunk=chunk, thread=thread)
     cls = RolloutScoredPPO if scoring == "rollout" else __import__("stable_baselines3").PPO
     model = cls("MlpPolicy", venv, n_steps=n_steps, batch_size=16, n_epochs=1, seed=0, device="cpu")
     model.learn(n_steps * n_envs)  # one rollout, one update
     return model, venv
 
 
-@pytest.mark.parametrize("chunk", [None, 5])
-def test_rollout_scoring_equals_step_scoring(chunk):
+@pytest.mark.parametrize("chunk, thread", [(None, False), (5, False), (5, True)])
+def test_rollout_scoring_equals_step_scoring(chunk, thread):
     step_model, step_venv = _model("step")
-    roll_model, roll_venv = _model("rollout", chunk)
+    roll_model, roll_venv = _model("rollout", chunk, thread=thread)
     a, b = step_model.rollout_buffer, roll_model.rollout_buffer
     np.testing.assert_array_equal(a.actions, b.actions)  # same policy, same seed: the same rollout
     assert np.any(a.rewards != 0) and np.any(a.episode_starts[1:])
@@ -158,3 +158,60 @@ def test_auto_vec_env_is_subproc_for_a_batched_reward_only():
     assert vec_env_kind("dummy", SquareReward()) == "dummy" and vec_env_kind("subproc", None) == "subproc"
     with pytest.raises(ValueError, match="agent.vec_env must be one of auto, dummy, subproc, got 'threads'"):
         vec_env_kind("threads", None)
+
+
+class Slow(Square):
+    """Square, slowly, recording the thread each batch ran in."""
+
+    def __init__(self):
+        super().__init__()
+        self.threads = []
+
+    def __call__(self, xs):
+        import threading
+        import time
+
+        time.sleep(0.05)
+        self.threads.append(threading.current_thread().name)
+        return super().__call__(xs)
+
+
+class SlowReward(BatchedReward):
+    wrapper, scorer = Position, Slow
+
+
+def test_chunks_scored_in_a_thread_come_back_in_order():
+    """With thread=True full chunks are scored by one background thread while the steps go on; the
+    flush waits for them and scores the rest itself; rewards in step order, as without the thread."""
+    reward = SlowReward(every=2)  # held scores: a chunk scored out of order would hold the wrong value
+    venv = wrap_vec_env(DummyVecEnv([lambda: reward(Walk())] * 2), reward, scoring="rollout", chunk=2, thread=True)
+    venv.reset()
+    for _ in range(6):
+        venv.step(np.array([1, 0]))
+    rewards, terms = venv.flush()
+    # positions +-1, 2, 3 (the walk ends and resets), 1, 2, 3; every=2 scores steps 1, 3, 4 (an
+    # episode's first) and 6 (its last); steps 2 and 5 hold the score before
+    held = np.array([1, 1, 9, 1, 1, 9])[:, None] / 9 * [1, 1]
+    np.testing.assert_allclose(rewards, held, rtol=1e-6)
+    np.testing.assert_allclose(terms["square"], held, rtol=1e-6)
+    threads = venv.batcher.scorer.threads
+    assert threads[:2] == ["reward-scoring_0"] * 2 and threads[2] == "MainThread", threads
+    venv.close()
+
+
+def test_an_error_in_the_scoring_thread_is_raised_by_the_flush():
+    class Failing(Square):
+        def __call__(self, xs):
+            raise RuntimeError("model failed")
+
+    class FailingReward(BatchedReward):
+        wrapper, scorer = Position, Failing
+
+    reward = FailingReward()
+    venv = wrap_vec_env(DummyVecEnv([lambda: reward(Walk())]), reward, scoring="rollout", chunk=1, thread=True)
+    venv.reset()
+    for _ in range(3):
+        venv.step(np.array([1]))  # the second and third steps submit the chunks before
+    with pytest.raises(RuntimeError, match="model failed"):
+        venv.flush()
+    venv.close()

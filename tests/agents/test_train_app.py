@@ -67,6 +67,7 @@ def test_resume_continues_step_count(finished_run, tmp_path):
     (["env=cartpole", "reward=keypoint"], "keypoint reward needs waypoints and tracked: CartPole-v1 has no keypoint_plan"),
     (["reward._target_=no.such.Wrapper"], "reward._target_ 'no.such.Wrapper' cannot be imported"),
     (["resume=maybe"], "resume must be true or false, got 'maybe'"),
+    (["agent.reward_thread=maybe"], "agent.reward_thread must be true or false, got 'maybe'"),
     # the envs' first reset runs in the config check: a GUI reward on a MuJoCo task is bad input
     (["reward=gaussian", "agent.total_timesteps=64", "eval.episodes=0"],
      "GaussianGroundingReward needs info['target_boxes'] from the env"),
