@@ -32,14 +32,17 @@ VARIANTS = {
     "CLIP, 224 px resized, multisampled, float32": [*OLD, "reward.frame_size=null"],
     "CLIP, 96 px, multisampled, float32": OLD,
     "CLIP, per step, dummy envs": [*FRAMES, "agent.reward_scoring=step", "agent.vec_env=dummy"],
-    "CLIP, per rollout, dummy envs": [*FRAMES, "agent.reward_scoring=rollout", "agent.vec_env=dummy"],
+    "CLIP, per rollout, dummy envs": [*FRAMES, "agent.reward_scoring=rollout", "agent.vec_env=dummy",
+                                      "agent.reward_chunk=null"],
     "CLIP, per step, subproc envs": [*FRAMES, "agent.reward_scoring=step", "agent.vec_env=subproc"],
-    "CLIP, per rollout, subproc envs": [*FRAMES, "agent.reward_scoring=rollout", "agent.vec_env=subproc",
-                                        "agent.reward_chunk=null"],
+    "CLIP, per rollout, subproc envs (the defaults before the thread)": [
+        *FRAMES, "agent.reward_scoring=rollout", "agent.vec_env=subproc", "agent.reward_chunk=null"],
     "CLIP, per rollout, subproc envs, chunks of 32": [*FRAMES, "agent.reward_scoring=rollout",
-                                                      "agent.vec_env=subproc", "agent.reward_chunk=32"],
+                                                      "agent.vec_env=subproc", "agent.reward_chunk=32",
+                                                      "agent.reward_thread=false"],
     "CLIP, per rollout, subproc envs, chunks of 64": [*FRAMES, "agent.reward_scoring=rollout",
-                                                      "agent.vec_env=subproc", "agent.reward_chunk=64"],
+                                                      "agent.vec_env=subproc", "agent.reward_chunk=64",
+                                                      "agent.reward_thread=false"],
     "CLIP, per rollout, subproc envs, chunks of 16 in a thread": [*FRAMES, "agent.reward_scoring=rollout",
                                                                   "agent.vec_env=subproc", "agent.reward_chunk=16",
                                                                   "agent.reward_thread=true"],
@@ -86,10 +89,10 @@ def main() -> None:
     print(f"PPO on humanoid_kneel, {a.n_envs or 'default'} envs, {'4' if a.fast_ppo else 'default'} PPO epochs, "
           f"{a.steps} steps per run, median of {a.repeats} "
           f"({os.cpu_count()} CPUs, native bfloat16: {cpu_has_native_bfloat16()}, load {os.getloadavg()[0]:.1f})")
-    print(f"{'variant':55s} {'steps/s':>8s} {'ratio':>6s}")
+    print(f"{'variant':66s} {'steps/s':>8s} {'ratio':>6s}")
     for name in names:
         med = statistics.median(rates[name])
-        print(f"{name:55s} {med:8.0f} {med / gt:6.3f}")
+        print(f"{name:66s} {med:8.0f} {med / gt:6.3f}")
 
 
 if __name__ == "__main__":

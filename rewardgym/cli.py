@@ -81,7 +81,7 @@ RANGES: dict[str, Range] = {
     "eval.hacking.evals": POSITIVE_INT,
     "eval.hacking.success_margin": UNIT,
     "eval.hacking.return_stds": NON_NEGATIVE,
-    "agent.reward_chunk": POSITIVE_INT,       # null: the whole rollout
+    "agent.reward_chunk": POSITIVE_INT,       # null: the whole rollout; auto (in AUTO_KEYS): 32 steps
     "agent.demos": COUNT,                     # 0: no behaviour cloning
     "agent.warm_start.epochs": COUNT,         # 0: no supervised warm start (agents/gui_pretrain.py)
     "agent.warm_start.batch_size": POSITIVE_INT,
@@ -146,6 +146,7 @@ RANGES: dict[str, Range] = {
     "rollouts.episodes_with_frames": COUNT,
 }
 INT_KEYS = tuple(key for key, allowed in RANGES.items() if allowed.integer)
+AUTO_KEYS = ("agent.reward_chunk",)  # keys of RANGES whose value may also be the string "auto"
 # Switches of the apps' configs: true or false only (Hydra keeps `resume=maybe` as the string
 # 'maybe', which Python would take as true).
 BOOL_KEYS = ("resume", "debug", "progress", "eval.video", "eval.every_video", "eval.hacking.enabled",
@@ -159,7 +160,7 @@ def range_problem(cfg) -> str | None:
 
     for key, allowed in RANGES.items():
         value = OmegaConf.select(cfg, key)
-        if value is not None and not allowed.holds(value):
+        if value is not None and not allowed.holds(value) and not (key in AUTO_KEYS and value == "auto"):
             return f"{key} must be {allowed}, got {value!r}"
     for key in BOOL_KEYS:
         value = OmegaConf.select(cfg, key)

@@ -147,6 +147,18 @@ def test_auto_scoring_is_rollout_for_ppo_unless_rewards_are_normalized(algo, nor
     assert scoring(agent) == ("step", 8)
 
 
+@pytest.mark.parametrize("algo, n_steps, expected", [("ppo", None, 32), ("ppo", 512, 32), ("ppo", 16, 16),
+                                                     ("sac", None, None)])
+def test_auto_chunk_is_32_steps_or_the_rollout(algo, n_steps, expected):
+    from omegaconf import OmegaConf
+
+    from rewardgym.agents.algorithms import AUTO_CHUNK, scoring
+
+    agent = OmegaConf.create({"algo": algo, algo: {} if n_steps is None else {"n_steps": n_steps},
+                              "reward_scoring": "auto", "reward_chunk": "auto"})
+    assert AUTO_CHUNK == 32 and scoring(agent)[1] == expected
+
+
 def test_auto_vec_env_is_subproc_for_a_batched_reward_only():
     """``agent.vec_env=auto``: worker processes when every env renders frames for a batched model reward,
     one process otherwise; a bad value names itself and the choices."""
