@@ -156,6 +156,12 @@ def _sigterm(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def sampler_seed(seed: int | None, worker: int, trials_before: int) -> int | None:
+    """``tune.seed`` + the worker's index for a new study; + 100003 x the trials already there for
+    one resumed or joined (None: a fresh seed each time)."""
+    return None if seed is None else seed + worker + 100_003 * trials_before
+
+
 def work(settings: Settings, index: int = 0) -> None:
     """One worker: runs trials until the study has ``n_trials`` finished ones. With nothing left to
     start it waits for the running trials of other workers: one whose worker died is run again."""
@@ -166,11 +172,13 @@ def work(settings: Settings, index: int = 0) -> None:
 
     signal.signal(signal.SIGTERM, _sigterm)
     storage = open_storage(settings.storage)
-    seed = None if settings.seed is None else settings.seed + index
-    sampler = make_sampler(settings.sampler, settings.startup_trials, seed)
     pruner = make_pruner(settings.pruner, settings.startup_trials, settings.warmup_steps, settings.every)
     with initialize_config_module(config_module="rewardgym.conf", version_base=None):
-        study = load_or_create(settings, storage, sampler, pruner)
+        study = load_or_create(settings, storage, None, pruner)
+        # the sampler's seed depends on the trials the study already has: a study resumed (or joined)
+        # with a fixed tune.seed would otherwise draw its first configurations again
+        study.sampler = make_sampler(settings.sampler, settings.startup_trials,
+                                     sampler_seed(settings.seed, index, len(study.get_trials(deepcopy=False))))
         while True:
             for number, reason in fail_stale(study, storage, settings.grace_s):
                 print(f"[{PROG}] trial {number} failed: {reason}; its parameters run again", flush=True)

@@ -257,6 +257,22 @@ def test_sigkilled_study_resumes_without_losing_a_finished_trial(tmp_path):
     assert len(_trials(storage, "kill")) == len(after)
 
 
+def test_a_resumed_study_with_a_fixed_seed_draws_new_configurations(tmp_path):
+    """Run a study of random trials (tune.seed=0) to 2 trials, then the same command to 4: the
+    restarted worker's sampler must not draw trials 0 and 1's configurations again."""
+    base = TUNE + TINY + ["agent.total_timesteps=256", "eval.every=0", "tune.pruner=none", "tune.seed=0",
+                          "tune.study=again", "tune.sampler=random"]
+    for n in (2, 4):
+        out = subprocess.run(base + [f"tune.n_trials={n}"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+    params = [t.params for t in sorted(_trials(tmp_path / "tune" / "again" / "study.log", "again"),
+                                       key=lambda t: t.number)]
+    assert len(params) == 4 and params[2] != params[0] and params[3] != params[1], params
+    from rewardgym.agents.tune.app import sampler_seed
+
+    assert sampler_seed(0, 0, 0) == 0 and sampler_seed(7, 1, 0) == 8 and sampler_seed(None, 1, 5) is None
+
+
 def test_a_trial_over_several_seeds_is_their_mean(tmp_path):
     """``tune.seeds_per_trial=2``: each trial trains seed and seed + 1 into ``trials/<n>/seed<k>/`` (ordinary
     run folders), its value is the mean of their objectives, and the second seed's evaluations reach the
