@@ -42,7 +42,7 @@ def algo_kwargs(agent: DictConfig) -> dict[str, Any]:
 
 
 # agent.reward_chunk=auto: steps per scored chunk. With the chunks scored in a background thread
-# (agent.reward_thread), 32 was the fastest of 16/32/64 for CLIP PPO on 2 cores (docs/training.md)
+# (agent.reward_thread), CLIP PPO on 2 cores ran as fast with 32 as with 64, slower with 16 (docs/training.md)
 AUTO_CHUNK = 32
 
 

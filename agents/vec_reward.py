@@ -167,9 +167,9 @@ def wrap_vec_env(venv: VecEnv, reward: Any, batch_size: int | None = None, scori
     by ``reward``; any other reward (None, a per-env wrapper) leaves ``venv`` as it is.
 
     ``scoring="rollout"`` gives a :class:`RolloutBatchedReward` (train it with
-    :class:`RolloutScoredPPO`; ``chunk`` and ``thread``: see there). Task facts the scorer needs (e.g. the prompts) are read from the
-    first env (in its worker process for a ``SubprocVecEnv``) when the reward config leaves them
-    unset.
+    :class:`RolloutScoredPPO`; ``chunk`` and ``thread``: see there). Task facts the scorer needs
+    (e.g. the prompts) are read from the first env (in its worker process for a ``SubprocVecEnv``)
+    when the reward config leaves them unset.
     """
     if scoring not in SCORING:
         raise ValueError(f"reward scoring must be one of {SCORING}, got {scoring!r}")
