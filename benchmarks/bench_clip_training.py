@@ -27,6 +27,14 @@ from pathlib import Path
 OLD = ["reward=clip", "reward.frame_antialias=true", "reward.frame_slices=null", "reward.dtype=float32",
        "agent.reward_scoring=step"]  # the defaults before this benchmark's fixes
 FRAMES = ["reward=clip"]  # the CLIP config's frame defaults: 96 px, no multisampling, dtype auto
+
+
+def chunked(n: int, thread: bool) -> list[str]:
+    """Rollout scoring in subproc envs, every n steps, in a background thread or not."""
+    return [*FRAMES, "agent.reward_scoring=rollout", "agent.vec_env=subproc", f"agent.reward_chunk={n}",
+            f"agent.reward_thread={str(thread).lower()}"]
+
+
 VARIANTS = {
     "ground truth (reward=none)": ["reward=none"],
     "CLIP, 224 px resized, multisampled, float32": [*OLD, "reward.frame_size=null"],
@@ -37,21 +45,8 @@ VARIANTS = {
     "CLIP, per step, subproc envs": [*FRAMES, "agent.reward_scoring=step", "agent.vec_env=subproc"],
     "CLIP, per rollout, subproc envs (the defaults before the thread)": [
         *FRAMES, "agent.reward_scoring=rollout", "agent.vec_env=subproc", "agent.reward_chunk=null"],
-    "CLIP, per rollout, subproc envs, chunks of 32": [*FRAMES, "agent.reward_scoring=rollout",
-                                                      "agent.vec_env=subproc", "agent.reward_chunk=32",
-                                                      "agent.reward_thread=false"],
-    "CLIP, per rollout, subproc envs, chunks of 64": [*FRAMES, "agent.reward_scoring=rollout",
-                                                      "agent.vec_env=subproc", "agent.reward_chunk=64",
-                                                      "agent.reward_thread=false"],
-    "CLIP, per rollout, subproc envs, chunks of 16 in a thread": [*FRAMES, "agent.reward_scoring=rollout",
-                                                                  "agent.vec_env=subproc", "agent.reward_chunk=16",
-                                                                  "agent.reward_thread=true"],
-    "CLIP, per rollout, subproc envs, chunks of 32 in a thread": [*FRAMES, "agent.reward_scoring=rollout",
-                                                                  "agent.vec_env=subproc", "agent.reward_chunk=32",
-                                                                  "agent.reward_thread=true"],
-    "CLIP, per rollout, subproc envs, chunks of 64 in a thread": [*FRAMES, "agent.reward_scoring=rollout",
-                                                                  "agent.vec_env=subproc", "agent.reward_chunk=64",
-                                                                  "agent.reward_thread=true"],
+    **{f"CLIP, per rollout, subproc envs, chunks of {n}{' in a thread' if thread else ''}": chunked(n, thread)
+       for thread, sizes in ((False, (32, 64)), (True, (16, 32, 64))) for n in sizes},
     "CLIP, defaults (no overrides)": ["reward=clip"],
 }
 
