@@ -108,6 +108,8 @@ def main() -> None:
                         help="tune.seeds_per_trial: a trial's value is the mean over this many seeds")
     parser.add_argument("--eval-episodes", type=int, default=50)
     parser.add_argument("--name", default="push")
+    parser.add_argument("--pruner", default="median", choices=["median", "window", "halving"],
+                        help="tune.pruner of the pruned study")
     parser.add_argument("--skip", default="", help="comma list of: pruned, unpruned, reruns (all), default, best "
                         "(the reruns of the default, of the studies' best)")
     parser.add_argument("--collect", action="store_true", help="only tabulate what exists")
@@ -119,7 +121,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     studies = {"pruned": args.out / f"{args.name}_pruned", "unpruned": args.out / f"{args.name}_unpruned"}
     if not args.collect:
-        for kind, pruner in (("pruned", "median"), ("unpruned", "none")):
+        for kind, pruner in (("pruned", args.pruner), ("unpruned", "none")):
             if kind not in skip:
                 run_study(args, pruner)
     lines = ["| study | trials (pruned) | env steps | trial minutes (sum) | best trial (seed 0) |", "|---|---|---|---|---|"]

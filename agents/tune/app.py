@@ -29,7 +29,7 @@ from .study import fail_stale, make_pruner, make_sampler, open_storage
 from .trial import OBJECTIVES, Settings, run_trial, trial_dir
 
 PROG = "rewardgym-tune"
-PRUNERS, SAMPLERS = ("median", "halving", "none"), ("tpe", "random")
+PRUNERS, SAMPLERS = ("median", "window", "halving", "none"), ("tpe", "random")
 
 
 def _key(arg: str) -> str:
@@ -120,7 +120,8 @@ def build_settings(argv: list[str]) -> Settings:
                     startup_trials=_int("tune.startup_trials", t.startup_trials, 0),
                     warmup_steps=int(round(warmup * total)), every=every, seed=seed, heartbeat_s=heartbeat,
                     grace_s=grace, n_jobs=_int("tune.n_jobs", t.n_jobs, 1),
-                    seeds=_int("tune.seeds_per_trial", t.get("seeds_per_trial", 1), 1))
+                    seeds=_int("tune.seeds_per_trial", t.get("seeds_per_trial", 1), 1),
+                    window=_int("tune.window", t.get("window", 3), 1))
 
 
 def load_or_create(settings: Settings, storage, sampler=None, pruner=None):

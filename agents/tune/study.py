@@ -117,9 +117,15 @@ def make_sampler(name: str, startup_trials: int, seed: int | None):
 def make_pruner(name: str, startup_trials: int, warmup_steps: int, every: int):
     """``median``: a trial is stopped when its best evaluation so far is below the median of the
     other trials' at the same step (after ``startup_trials`` trials and ``warmup_steps`` env
-    steps); ``halving``: successive halving, rungs at ``max(every, warmup_steps) * 3^k`` env steps."""
+    steps); ``window``: when its latest reported value (a window mean, :mod:`.pruners`) is, with the
+    same start; ``halving``: successive halving, rungs at ``max(every, warmup_steps) * 3^k`` env
+    steps."""
     import optuna
 
+    if name == "window":
+        from .pruners import LatestMedianPruner
+
+        return LatestMedianPruner(n_startup_trials=startup_trials, n_warmup_steps=warmup_steps)
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=warmup_steps)
     if name == "halving":

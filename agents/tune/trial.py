@@ -46,6 +46,7 @@ class Settings:
     grace_s: float
     n_jobs: int = 1
     seeds: int = 1                  # runs per trial (seed, seed + 1, ...); the trial's value is their mean
+    window: int = 3                 # tune.pruner=window: evaluations averaged in what a trial reports
     extra: dict = field(default_factory=dict)
 
 
@@ -60,16 +61,29 @@ class PrunerReport:
     """``on_eval`` of :func:`rewardgym.agents.train.run`: reports each evaluation's ``stat`` at step
     ``offset + k * every`` (the nominal env steps, equal across trials; ``offset`` puts a trial's
     later seeds after its first, so each seed is judged against the same seed of other trials) and
-    stops training when pruned."""
+    stops training when pruned.
 
-    def __init__(self, trial, stat: str, every: int, offset: int = 0):
+    What is reported: the mean of the last ``window`` evaluations of this seed, averaged with
+    ``earlier`` (the trial's final values on its earlier seeds): the trial's objective as it stands.
+    ``window=1`` and no ``earlier`` report each evaluation as it is (the ``median`` and ``halving``
+    pruners). An evaluation at ``last_step`` or later is reported but not judged: nothing is left to
+    save there, and a trial pruned on its last evaluation would lose its final value."""
+
+    def __init__(self, trial, stat: str, every: int, offset: int = 0, window: int = 1,
+                 earlier: list[float] | tuple = (), last_step: int | None = None):
         self.trial, self.stat, self.every, self.offset = trial, stat, int(every), int(offset)
-        self.k, self.pruned_at, self.last = 0, None, None
+        self.window, self.earlier, self.last_step = int(window), [float(v) for v in earlier], last_step
+        self.k, self.pruned_at, self.last, self.seen = 0, None, None, []
 
     def __call__(self, num_timesteps: int, stats: dict) -> bool:
         self.k += 1
         self.last = float(stats[self.stat])
-        self.trial.report(self.last, self.offset + self.k * self.every)
+        self.seen.append(self.last)
+        recent = self.seen[-self.window:]
+        value = (sum(recent) / len(recent) + sum(self.earlier)) / (1 + len(self.earlier))
+        self.trial.report(value, self.offset + self.k * self.every)
+        if self.last_step is not None and self.k * self.every >= self.last_step:
+            return True
         if self.trial.should_prune():
             self.pruned_at = int(num_timesteps)
             return False
@@ -128,7 +142,11 @@ def run_trial(study, storage, trial, settings: Settings) -> tuple[str, float | N
             for i in range(settings.seeds):
                 seed_line = line if settings.seeds == 1 else line + [f"seed={seed0 + i}"]
                 seed_dir = run_dir if settings.seeds == 1 else run_dir / f"seed{seed0 + i}"
-                report = PrunerReport(trial, OBJECTIVES[settings.objective], settings.every, offset=i * total)
+                windowed = settings.pruner == "window"
+                report = PrunerReport(trial, OBJECTIVES[settings.objective], settings.every, offset=i * total,
+                                      window=settings.window if windowed else 1,
+                                      earlier=values_per_seed if windowed else (),
+                                      last_step=total if i == settings.seeds - 1 else None)
                 cfg = compose_run_config(seed_line)
                 _write_hydra_files(seed_dir, cfg, seed_line)
                 metrics = run(cfg, seed_dir, on_eval=report)

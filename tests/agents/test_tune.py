@@ -109,6 +109,79 @@ def test_pruner_report_stops_training_below_the_median():
         "reported at the nominal steps k * eval.every"
 
 
+def _complete(study, curve, every=1000, **kw):
+    from rewardgym.agents.tune.trial import PrunerReport
+
+    trial = study.ask()
+    report = PrunerReport(trial, "success_rate", every, **kw)
+    assert all(report(every * k + 4, {"success_rate": v}) for k, v in enumerate(curve, 1))
+    study.tell(trial, curve[-1])
+
+
+@pytest.mark.parametrize("pruner, pruned_at", [("median", None), ("window", 3004)])
+def test_a_trial_that_starts_high_and_decays_is_pruned_by_the_window_pruner_only(pruner, pruned_at):
+    from rewardgym.agents.tune.study import make_pruner
+    from rewardgym.agents.tune.trial import PrunerReport
+
+    window = 2 if pruner == "window" else 1
+    study = optuna.create_study(direction="maximize", pruner=make_pruner(pruner, 2, 2000, 1000))
+    for curve in ([0.5, 0.5, 0.6, 0.6, 0.7], [0.4, 0.5, 0.5, 0.6, 0.6]):
+        _complete(study, curve, window=window)
+    trial = study.ask()
+    report = PrunerReport(trial, "success_rate", 1000, window=window)
+    results = []
+    for k, v in enumerate([1.0, 0.9, 0.1, 0.0, 0.0], 1):
+        results.append(report(1000 * k + 4, {"success_rate": v}))
+        if not results[-1]:  # training stops here
+            break
+    assert report.pruned_at == pruned_at
+    if pruner == "window":  # 3000 steps: mean(0.9, 0.1) = 0.5 < median(0.55, 0.5)
+        assert results == [True, True, False]
+        assert study.get_trials()[-1].intermediate_values == {1000: 1.0, 2000: 0.95, 3000: 0.5}
+    else:  # its best so far (1.0) stays above the median
+        assert results == [True] * 5
+
+
+def test_window_reports_average_the_earlier_seeds_final_values():
+    from rewardgym.agents.tune.study import make_pruner
+    from rewardgym.agents.tune.trial import PrunerReport
+
+    study = optuna.create_study(direction="maximize", pruner=make_pruner("window", 1, 0, 1000))
+    _complete(study, [0.2, 0.2], window=3, earlier=[0.2], offset=2000, last_step=2000)
+    trial = study.ask()
+    report = PrunerReport(trial, "success_rate", 1000, offset=2000, window=3, earlier=[0.9], last_step=2000)
+    assert report(1004, {"success_rate": 0.0}), "(0.9 + 0.0) / 2 = 0.45 is above the median 0.2"
+    assert report(2004, {"success_rate": 0.0}), "the last evaluation is not judged"
+    assert study.get_trials()[-1].intermediate_values == {3000: 0.45, 4000: 0.45}
+    trial = study.ask()
+    report = PrunerReport(trial, "success_rate", 1000, offset=2000, window=3, earlier=[0.1], last_step=2000)
+    assert not report(1004, {"success_rate": 0.2}) and report.pruned_at == 1004, "(0.1 + 0.2) / 2 < 0.2"
+
+
+def test_latest_median_pruner_waits_for_startup_trials_and_warmup():
+    from rewardgym.agents.tune.pruners import LatestMedianPruner
+
+    with pytest.raises(ValueError, match="must be >= 0, got -1, 0"):
+        LatestMedianPruner(-1, 0)
+    study = optuna.create_study(direction="maximize", pruner=LatestMedianPruner(n_startup_trials=1, n_warmup_steps=2))
+    trial = study.ask()
+    trial.report(0.0, 1)
+    assert not trial.should_prune(), "no complete trial yet"
+    study.tell(trial, 0.0)
+    study.add_trial(optuna.trial.create_trial(value=1.0, intermediate_values={1: 1.0, 2: 1.0}))
+    trial = study.ask()
+    trial.report(0.0, 1)
+    assert not trial.should_prune(), "before the warm-up"
+    trial.report(1.0, 2)
+    assert not trial.should_prune(), "equal to the median (1.0 at step 2)"
+    trial.report(0.0, 3)
+    assert not trial.should_prune(), "no complete trial reported step 3"
+    for value, pruned in ((0.4, True), (float("nan"), True)):
+        trial = study.ask()
+        trial.report(value, 2)
+        assert trial.should_prune() is pruned
+
+
 @pytest.mark.parametrize("kind", ["journal", "sqlite"])
 def test_stale_running_trials_fail_and_run_again(tmp_path, kind):
     """A trial whose worker on this host is gone, and one whose heartbeat is older than the grace
@@ -154,7 +227,8 @@ def test_torn_journal_tail_is_cut(tmp_path):
     (["eval.every=0"], "tune.pruner=median needs evaluations during training: eval.every must be >= 1"),
     (["tune.n_trials=0"], "tune.n_trials must be an integer >= 1, got 0"),
     (["tune.seeds_per_trial=0"], "tune.seeds_per_trial must be an integer >= 1, got 0"),
-    (["tune.pruner=hyperband"], "tune.pruner must be one of median, halving, none, got 'hyperband'"),
+    (["tune.window=0"], "tune.window must be an integer >= 1, got 0"),
+    (["tune.pruner=hyperband"], "tune.pruner must be one of median, window, halving, none, got 'hyperband'"),
     (["agent.ppo.gamma=0.9"], "agent.ppo.gamma: set on the command line and searched by search=ppo"),
     (["search=sac", "agent=ppo"], "this space is for agent=sac, the run has agent=ppo"),
     (["tune.nope=1"], "unknown key 'tune.nope'"),
@@ -273,17 +347,27 @@ def test_a_resumed_study_with_a_fixed_seed_draws_new_configurations(tmp_path):
     assert sampler_seed(0, 0, 0) == 0 and sampler_seed(7, 1, 0) == 8 and sampler_seed(None, 1, 5) is None
 
 
-def test_a_trial_over_several_seeds_is_their_mean(tmp_path):
+@pytest.mark.parametrize("pruner", ["median", "window"])
+def test_a_trial_over_several_seeds_is_their_mean(tmp_path, pruner):
     """``tune.seeds_per_trial=2``: each trial trains seed and seed + 1 into ``trials/<n>/seed<k>/`` (ordinary
     run folders), its value is the mean of their objectives, and the second seed's evaluations reach the
-    pruner after the first's (offset by the budget)."""
-    args = TUNE + TINY + ["tune.n_trials=1", "tune.seed=0", "tune.study=two", "tune.seeds_per_trial=2", "seed=5"]
+    pruner after the first's (offset by the budget): as they are (median), or as window means averaged
+    with the first seed's final value (window)."""
+    args = TUNE + TINY + ["tune.n_trials=1", "tune.seed=0", "tune.study=two", "tune.seeds_per_trial=2", "seed=5",
+                          f"tune.pruner={pruner}", "tune.window=2", "tune.objective=eval.return_mean"]
     out = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     (t,) = _trials(tmp_path / "tune" / "two" / "study.log", "two")
     dirs = [tmp_path / "tune" / "two" / "trials" / "0000" / f"seed{k}" for k in (5, 6)]
-    values = [json.loads((d / "metrics.json").read_text())["eval"]["success_rate"] for d in dirs]
+    values = [json.loads((d / "metrics.json").read_text())["eval"]["return_mean"] for d in dirs]
     assert t.state.name == "COMPLETE" and t.value == pytest.approx(sum(values) / 2)
     assert t.user_attrs["values_per_seed"] == values and t.user_attrs["env_steps"] == 2 * 768
     assert [json.loads((d / "metrics.json").read_text())["seed"] for d in dirs] == [5, 6]
     assert sorted(t.intermediate_values) == [256, 512, 768, 768 + 256, 768 + 512, 2 * 768]
+    evals = [[e["return_mean"] for e in json.loads((d / "eval_curve.json").read_text())] for d in dirs]
+    if pruner == "median":
+        expected = evals[0] + evals[1]
+    else:
+        windows = [[sum(seed[max(0, k - 1):k + 1]) / len(seed[max(0, k - 1):k + 1]) for k in range(3)] for seed in evals]
+        expected = windows[0] + [(values[0] + w) / 2 for w in windows[1]]
+    assert [t.intermediate_values[k] for k in sorted(t.intermediate_values)] == pytest.approx(expected)
