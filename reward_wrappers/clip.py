@@ -54,6 +54,19 @@ def vlmrm_reward(image_emb, goal_emb, baseline_emb, alpha: float = 0.0):
     return 1.0 - 0.5 * (y * y).sum(-1)
 
 
+def contrast_reward(image_emb, goal_emb, contrast_emb, scale: float):
+    """The goal's softmax probability (N,) among the goal (the mean of the ``goal_emb`` directions)
+    and each of the ``contrast_emb`` prompts, from cosine similarities times ``scale`` (CLIP's
+    zero-shot classifier). A frame that looks like another pose scores low even where its cosine
+    with the goal is high. Torch tensors."""
+    import torch
+
+    norm = lambda v: v / torch.linalg.vector_norm(v, dim=-1, keepdim=True)  # noqa: E731
+    g = norm(norm(goal_emb).mean(0, keepdim=True))
+    classes = torch.cat([g, norm(contrast_emb)], dim=0)
+    return torch.softmax(scale * norm(image_emb) @ classes.T, dim=-1)[:, 0]
+
+
 class CLIPFrames(ModelInputWrapper):
     """Per-env half of :class:`CLIPReward`: the frame of the steps to score.
 
@@ -128,21 +141,34 @@ class CLIPScorer:
             bfloat16 matrix products (autocast, float32 weights) where the CPU has native bfloat16
             (AVX512-BF16/AMX; about 3x faster), else float32.
         batch_size: frames per forward pass.
+        contrast: score the goal's softmax probability among the goal and ``contrast_prompts``
+            (:func:`contrast_reward`, CLIP's zero-shot classifier) instead of VLM-RM's cosine;
+            ``alpha`` must then be 0. rewardgym's humanoid poses keep the other poses' sentences
+            as ``contrast_prompts``.
+        contrast_scale: the softmax's scale; None: the model's learned ``logit_scale`` (100 if it
+            has none).
 
     ``calls`` counts model forward passes.
     """
 
     def __init__(self, goal_prompts: Sequence[str], baseline_prompts: Sequence[str] | None = None,
                  alpha: float = 0.0, model: str | None = None, pretrained: str | None = None,
-                 backend: str = "open_clip", device: str = "auto", dtype: str = "auto", batch_size: int = 64):
+                 backend: str = "open_clip", device: str = "auto", dtype: str = "auto", batch_size: int = 64,
+                 contrast: bool = False, contrast_prompts: Sequence[str] | None = None,
+                 contrast_scale: float | None = None):
         baseline_prompts = list(baseline_prompts or [])
         check_clip_args(goal_prompts, baseline_prompts, alpha, backend, batch_size)
+        check_contrast_args(contrast, contrast_prompts, contrast_scale, alpha)
         from .clip_models import load_clip
 
         self.alpha, self.batch_size = float(alpha), int(batch_size)
         self.encoder = load_clip(model, pretrained, backend, device, dtype)
         self.goal = self.encoder.encode_text(list(goal_prompts))
         self.baseline = self.encoder.encode_text(baseline_prompts or list(goal_prompts))
+        self.contrast = self.encoder.encode_text(list(contrast_prompts)) if contrast else None
+        if contrast and contrast_scale is None:
+            contrast_scale = self.encoder.logit_scale or 100.0
+        self.contrast_scale = None if contrast_scale is None else float(contrast_scale)
         self.calls = 0
 
     def score_frames(self, frames: list[np.ndarray]) -> np.ndarray:
@@ -151,7 +177,11 @@ class CLIPScorer:
         for i in range(0, len(frames), self.batch_size):
             emb = self.encoder.encode_images(frames[i:i + self.batch_size])
             self.calls += 1
-            out.append(vlmrm_reward(emb.float(), self.goal.float(), self.baseline.float(), self.alpha).cpu().numpy())
+            if self.contrast is not None:
+                r = contrast_reward(emb.float(), self.goal.float(), self.contrast.float(), self.contrast_scale)
+            else:
+                r = vlmrm_reward(emb.float(), self.goal.float(), self.baseline.float(), self.alpha)
+            out.append(r.cpu().numpy())
         return np.concatenate(out) if out else np.zeros(0)
 
     def __call__(self, frames: list[np.ndarray]):
@@ -174,6 +204,22 @@ def check_clip_args(goal_prompts, baseline_prompts, alpha, backend, batch_size):
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
 
 
+def check_contrast_args(contrast, contrast_prompts, contrast_scale, alpha):
+    if not isinstance(contrast, bool):
+        raise ValueError(f"contrast must be true or false, got {contrast!r}")
+    if not contrast:
+        return
+    if (isinstance(contrast_prompts, str) or not contrast_prompts
+            or not all(isinstance(p, str) and p for p in contrast_prompts)):
+        raise ValueError(f"contrast=true needs contrast_prompts, a non-empty list of sentences (the env has none "
+                         f"to offer), got {contrast_prompts!r}")
+    if alpha != 0:
+        raise ValueError(f"contrast=true scores the goal's softmax probability, not VLM-RM's projection: alpha must "
+                         f"be 0, got {alpha}")
+    if contrast_scale is not None and not (isinstance(contrast_scale, (int, float)) and 0 < contrast_scale < 1e4):
+        raise ValueError(f"contrast_scale must be a number in (0, 1e4) or null (the model's own), got {contrast_scale!r}")
+
+
 class CLIPReward(BatchedReward):
     """VLM-RM reward from a CLIP model, batched across a vector of envs.
 
@@ -194,7 +240,8 @@ class CLIPReward(BatchedReward):
 
     wrapper = CLIPFrames
     scorer = CLIPScorer
-    env_defaults = {"goal_prompts": "goal_prompts", "baseline_prompts": "baseline_prompts"}
+    env_defaults = {"goal_prompts": "goal_prompts", "baseline_prompts": "baseline_prompts",
+                    "contrast_prompts": "contrast_prompts"}
     needs_frames = True
 
     def __init__(self, **kwargs):

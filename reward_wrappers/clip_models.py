@@ -75,6 +75,12 @@ class ClipEncoder:
         # (x/255 - mean)/std as one multiply-add on 0..255 values
         self._shift, self._scale = 255.0 * self.mean, 1.0 / (255.0 * self.std)
 
+    @property
+    def logit_scale(self) -> float | None:
+        """The model's learned softmax temperature (CLIP's ``exp(logit_scale)``), None if it has none."""
+        scale = getattr(self.model, "logit_scale", None)
+        return None if scale is None else float(scale.detach().float().exp())
+
     def preprocess(self, frames):
         """uint8 HxWx3 frames -> normalised NCHW tensor at the model's resolution: on CPU
         exactly :func:`model_frames` then CLIP's mean/std; on GPU the same crop + resize of the

@@ -96,6 +96,8 @@ class HumanoidPoseEnv(StatePickle, SizedFrames, HumanoidEnv):
         self.metadata = {"render_modes": ["rgb_array"], "render_fps": int(np.round(1.0 / self.dt))}
         self.task = TASKS[task]
         self.goal_prompts, self.baseline_prompts = list(self.task.goal_prompts), list(self.task.baseline_prompts)
+        # the other poses' sentences: the classes of reward.contrast=true
+        self.contrast_prompts = [p for t in TASKS.values() if t.name != self.task.name for p in t.goal_prompts]
         self.obs_type, self.width, self.height = obs_type, width, height
         self.render_flags = dict(shadows=shadows, reflections=reflections, skybox=skybox)
         # side view, looking along +y at the torso (x, y followed; height fixed so the floor stays put)

@@ -201,3 +201,48 @@ def test_frame_slices_tessellate_the_scored_frames_only():
     for bad in (2, 4.5, True):
         with pytest.raises(ValueError, match=f"frame_slices must be an integer >= 3 or None, got {bad!r}"):
             CLIPReward(goal_prompts=["x"], frame_size=96, frame_slices=bad)(gym.make("rewardgym/HumanoidPose-v0"))
+
+
+def test_contrast_reward_is_the_goal_softmax_probability_by_hand():
+    import torch
+
+    from rewardgym.reward_wrappers.clip import contrast_reward
+
+    img, goal, other = rng.normal(size=(5, 8)), rng.normal(size=(2, 8)), rng.normal(size=(3, 8))
+    g = _unit(_unit(goal).mean(0))
+    logits = 7.0 * _unit(img) @ np.vstack([g, _unit(other)]).T
+    expected = np.exp(logits[:, 0]) / np.exp(logits).sum(1)
+    got = contrast_reward(*(torch.as_tensor(a, dtype=torch.float64) for a in (img, goal, other)), 7.0).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    # a frame on another class's direction scores low though its cosine with the goal is high
+    near_both = torch.as_tensor(np.vstack([g + 0.01 * _unit(other[0]), 0.3 * g + _unit(other[0])]))
+    r = contrast_reward(near_both, torch.as_tensor(goal), torch.as_tensor(other), 50.0).numpy()
+    assert r[0] > 0.5 > r[1]
+
+
+def test_contrast_prompts_come_from_the_pose_env_and_bad_values_are_named(tiny_clip):
+    pytest.importorskip("mujoco")
+    name, ckpt = tiny_clip
+    env = gym.make("rewardgym/HumanoidPose-v0", task="sit", render_mode="rgb_array", width=64, height=64)
+    attr = lambda n: getattr(env.unwrapped, n)  # noqa: E731
+    others = env.unwrapped.contrast_prompts
+    assert len(others) == 7 and "a humanoid robot sitting on the floor" not in others \
+        and "a humanoid robot seated down, meditating, in the lotus position" in others
+    scorer = CLIPReward(model=name, pretrained=ckpt, device="cpu", alpha=0, contrast=True).make_scorer(attr)
+    assert scorer.contrast.shape[0] == 7 and scorer.contrast_scale == pytest.approx(scorer.encoder.logit_scale)
+    env.reset(seed=0)
+    r = scorer.score_frames([env.render(), env.render()])
+    assert np.all((r > 0) & (r < 1)) and r[0] == pytest.approx(r[1])
+    off = CLIPReward(model=name, pretrained=ckpt, device="cpu", alpha=0).make_scorer(attr)
+    assert off.contrast is None, "the env's contrast prompts are used only with contrast=true"
+    for kwargs, needle in [({"contrast": True, "alpha": 0.5}, "alpha must be 0, got 0.5"),
+                           ({"contrast": "yes", "alpha": 0}, "contrast must be true or false, got 'yes'"),
+                           ({"contrast": True, "alpha": 0, "contrast_scale": -1}, "contrast_scale must be a number"),
+                           ({"contrast": True, "alpha": 0, "contrast_prompts": []}, "contrast=true needs contrast_prompts")]:
+        with pytest.raises(ValueError, match=needle):
+            CLIPReward(model=name, pretrained=ckpt, device="cpu", **kwargs).make_scorer(attr)
+    cart = gym.make("CartPole-v1", render_mode="rgb_array")
+    with pytest.raises(ValueError, match="the env has none"):
+        CLIPReward(goal_prompts=["x"], model=name, pretrained=ckpt, device="cpu", alpha=0, contrast=True) \
+            .make_scorer(lambda n: getattr(cart.unwrapped, n))
+    env.close()
