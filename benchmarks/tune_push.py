@@ -51,7 +51,8 @@ def study_args(args, pruner: str) -> list[str]:
         f"seed={args.trial_seed}", f"tune.seeds_per_trial={args.seeds_per_trial}",
         f"tune.n_trials={args.trials}", f"tune.n_jobs={args.jobs}", f"tune.pruner={pruner}",
         "tune.startup_trials=5", "tune.seed=0", f"tune.study={name}", f"tune.dir={args.out / name}"] + (
-        [f"tune.warmup={args.warmup}"] if args.warmup is not None and pruner != "none" else [])
+        [f"tune.warmup={args.warmup}"] if args.warmup is not None and pruner != "none" else []) + (
+        [f"tune.prune_after={args.prune_after}"] if args.prune_after is not None and pruner != "none" else [])
 
 
 def run_study(args, pruner: str) -> None:
@@ -112,6 +113,8 @@ def main() -> None:
     parser.add_argument("--pruner", default="median", choices=["median", "window", "halving"],
                         help="tune.pruner of the pruned study")
     parser.add_argument("--warmup", type=float, default=None, help="tune.warmup of the pruned study (default: the config's)")
+    parser.add_argument("--prune-after", type=int, default=None,
+                        help="tune.prune_after of the pruned study (default: the config's)")
     parser.add_argument("--skip", default="", help="comma list of: pruned, unpruned, reruns (all), default, best "
                         "(the reruns of the default, of the studies' best)")
     parser.add_argument("--collect", action="store_true", help="only tabulate what exists")

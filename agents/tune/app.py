@@ -118,6 +118,7 @@ def build_settings(argv: list[str]) -> Settings:
     return Settings(study=study, storage=storage, dir=directory, base=base, params=params, objective=objective,
                     n_trials=n_trials, pruner=pruner, sampler=_one_of("tune.sampler", t.sampler, SAMPLERS),
                     startup_trials=_int("tune.startup_trials", t.startup_trials, 0),
+                    prune_after=None if t.get("prune_after") is None else _int("tune.prune_after", t.prune_after, 0),
                     warmup_steps=int(round(warmup * total)), every=every, seed=seed, heartbeat_s=heartbeat,
                     grace_s=grace, n_jobs=_int("tune.n_jobs", t.n_jobs, 1),
                     seeds=_int("tune.seeds_per_trial", t.get("seeds_per_trial", 1), 1),
@@ -163,6 +164,13 @@ def sampler_seed(seed: int | None, worker: int, trials_before: int) -> int | Non
     return None if seed is None else seed + worker + 100_003 * trials_before
 
 
+def pruner_for(settings: Settings):
+    """The study's pruner: ``tune.pruner``, waiting for ``tune.prune_after`` complete trials (default
+    ``tune.startup_trials``) and the warm-up."""
+    after = settings.startup_trials if settings.prune_after is None else settings.prune_after
+    return make_pruner(settings.pruner, after, settings.warmup_steps, settings.every)
+
+
 def work(settings: Settings, index: int = 0) -> None:
     """One worker: runs trials until the study has ``n_trials`` finished ones. With nothing left to
     start it waits for the running trials of other workers: one whose worker died is run again."""
@@ -173,7 +181,7 @@ def work(settings: Settings, index: int = 0) -> None:
 
     signal.signal(signal.SIGTERM, _sigterm)
     storage = open_storage(settings.storage)
-    pruner = make_pruner(settings.pruner, settings.startup_trials, settings.warmup_steps, settings.every)
+    pruner = pruner_for(settings)
     with initialize_config_module(config_module="rewardgym.conf", version_base=None):
         study = load_or_create(settings, storage, None, pruner)
         # the sampler's seed depends on the trials the study already has: a study resumed (or joined)

@@ -47,6 +47,7 @@ class Settings:
     n_jobs: int = 1
     seeds: int = 1                  # runs per trial (seed, seed + 1, ...); the trial's value is their mean
     window: int = 3                 # tune.pruner=window: evaluations averaged in what a trial reports
+    prune_after: int | None = None  # complete trials the median and window pruners wait for; None: startup_trials
     extra: dict = field(default_factory=dict)
 
 

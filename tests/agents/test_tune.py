@@ -158,6 +158,22 @@ def test_window_reports_average_the_earlier_seeds_final_values():
     assert not report(1004, {"success_rate": 0.2}) and report.pruned_at == 1004, "(0.1 + 0.2) / 2 < 0.2"
 
 
+@pytest.mark.parametrize("extra, pruner_type, waits", [([], "LatestMedianPruner", 1),
+                                                      (["tune.prune_after=3"], "LatestMedianPruner", 3),
+                                                      (["tune.pruner=median", "tune.prune_after=0"], "MedianPruner", 0)])
+def test_prune_after_sets_the_trials_the_pruner_waits_for(tmp_path, monkeypatch, extra, pruner_type, waits):
+    from hydra import initialize_config_module
+
+    from rewardgym.agents.tune.app import build_settings, pruner_for
+
+    monkeypatch.chdir(tmp_path)
+    with initialize_config_module(config_module="rewardgym.conf", version_base=None):
+        settings = build_settings(["env=cartpole", "tune.pruner=window", "tune.startup_trials=1"] + extra)
+    pruner = pruner_for(settings)
+    assert type(pruner).__name__ == pruner_type
+    assert getattr(pruner, "n_startup_trials", getattr(pruner, "_n_startup_trials", None)) == waits
+
+
 def test_latest_median_pruner_waits_for_startup_trials_and_warmup():
     from rewardgym.agents.tune.pruners import LatestMedianPruner
 
@@ -228,6 +244,7 @@ def test_torn_journal_tail_is_cut(tmp_path):
     (["tune.n_trials=0"], "tune.n_trials must be an integer >= 1, got 0"),
     (["tune.seeds_per_trial=0"], "tune.seeds_per_trial must be an integer >= 1, got 0"),
     (["tune.window=0"], "tune.window must be an integer >= 1, got 0"),
+    (["tune.prune_after=-1"], "tune.prune_after must be an integer >= 0, got -1"),
     (["tune.pruner=hyperband"], "tune.pruner must be one of median, window, halving, none, got 'hyperband'"),
     (["agent.ppo.gamma=0.9"], "agent.ppo.gamma: set on the command line and searched by search=ppo"),
     (["search=sac", "agent=ppo"], "this space is for agent=sac, the run has agent=ppo"),
