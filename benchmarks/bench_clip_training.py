@@ -5,7 +5,9 @@ settings, no evaluation); its ``metrics.json`` gives env steps per second of ``l
 Variants alternate over ``--repeats`` rounds and medians are printed with their ratio to the
 ground-truth run of the same rounds. Every variant scores every step (``reward_every=1``).
 ``dtype auto`` is bfloat16 matrix products on a CPU with native bfloat16 (the line printed
-first says whether this one has it), float32 elsewhere.
+first says whether this one has it), float32 elsewhere. An ``ENV:NAME=value`` entry in a
+variant is an environment variable of its run (e.g. ``REWARDGYM_CLIP_FAST=0``, the image
+tower's own forward instead of ``clip_fast``'s copy; ``LP_NUM_THREADS``, Mesa's render threads).
 
     .venv/bin/python benchmarks/bench_clip_training.py --steps 8192 --repeats 3 --only "CLIP, per rollout" defaults
 
@@ -48,14 +50,20 @@ VARIANTS = {
     **{f"CLIP, per rollout, subproc envs, chunks of {n}{' in a thread' if thread else ''}": chunked(n, thread)
        for thread, sizes in ((False, (32, 64)), (True, (16, 32, 64))) for n in sizes},
     "CLIP, defaults (no overrides)": ["reward=clip"],
+    "CLIP, defaults, the model's own forward (REWARDGYM_CLIP_FAST=0)": ["reward=clip", "ENV:REWARDGYM_CLIP_FAST=0"],
+    # Mesa's llvmpipe renders with LP_NUM_THREADS threads (default: the CPU count) in each worker
+    "CLIP, defaults, LP_NUM_THREADS=1": ["reward=clip", "ENV:LP_NUM_THREADS=1"],
+    "CLIP, defaults, LP_NUM_THREADS=0 (llvmpipe renders in the calling thread)": ["reward=clip", "ENV:LP_NUM_THREADS=0"],
 }
 
 
 def run(overrides: list[str], steps: int, n_envs: int | None, out: Path, agent: list[str]) -> float:
+    env_vars = dict(o[len("ENV:"):].split("=", 1) for o in overrides if o.startswith("ENV:"))
+    overrides = [o for o in overrides if not o.startswith("ENV:")]
     cmd = [sys.executable, "-m", "rewardgym.agents.train", "env=humanoid_kneel", f"agent.total_timesteps={steps}",
            *([f"agent.n_envs={n_envs}"] if n_envs else []), *agent,
            "eval.episodes=0", f"checkpoint_freq={10 * steps}", f"hydra.run.dir={out}", *overrides]
-    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "CI": "1"})
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "CI": "1", **env_vars})
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
     return json.loads((out / "metrics.json").read_text())["steps_per_second"]

@@ -8,6 +8,7 @@ model (``assets/clip``) is used.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -74,6 +75,13 @@ class ClipEncoder:
         self.std = torch.tensor(std, device=device, dtype=torch.float32).view(1, 3, 1, 1)
         # (x/255 - mean)/std as one multiply-add on 0..255 values
         self._shift, self._scale = 255.0 * self.mean, 1.0 / (255.0 * self.std)
+        # CPU bfloat16: a copy of an open_clip ViT tower with its casts, attention and input
+        # normalisation made cheap (clip_fast; REWARDGYM_CLIP_FAST=0 keeps the model's own forward)
+        self.fast_tower = None
+        if self.autocast and kind == "open_clip" and os.environ.get("REWARDGYM_CLIP_FAST", "1") != "0":
+            from rewardgym.reward_wrappers.clip_fast import fast_image_tower
+
+            self.fast_tower = fast_image_tower(model, mean, std, image_size)
 
     @property
     def logit_scale(self) -> float | None:
@@ -97,6 +105,8 @@ class ClipEncoder:
     def encode_images(self, frames):
         import torch
 
+        if self.fast_tower is not None:
+            return self.fast_tower(torch.from_numpy(model_frames(frames, self.image_size)).permute(0, 3, 1, 2))
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.autocast):
             x = self.preprocess(frames)
             if self.kind == "transformers":
@@ -181,7 +191,6 @@ def _weights_dtype(device, dtype):
 def cpu_has_native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), where ``dtype=auto``
     runs the image encoder's matrix products in bfloat16 (``REWARDGYM_CPU_BF16=0`` turns it off)."""
-    import os
 
     import torch
 
