@@ -191,7 +191,6 @@ def _weights_dtype(device, dtype):
 def cpu_has_native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), where ``dtype=auto``
     runs the image encoder's matrix products in bfloat16 (``REWARDGYM_CPU_BF16=0`` turns it off)."""
-
     import torch
 
     if os.environ.get("REWARDGYM_CPU_BF16", "1") == "0":
