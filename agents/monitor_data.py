@@ -38,8 +38,10 @@ def smooth(x: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def plot_learning_curve(run_dir: Path, out: Path, title: str = "", random_baseline: dict | None = None) -> Path:
-    """PNG of ground-truth return and success rate against env steps (moving average)."""
+def plot_learning_curve(run_dir: Path, out: Path, title: str = "", random_baseline: dict | None = None,
+                        agent: str = "training episodes") -> Path:
+    """PNG of ground-truth return and success rate against env steps (moving average); ``agent``
+    names the curve (the run's algorithm, e.g. ``"SAC"``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,7 +52,7 @@ def plot_learning_curve(run_dir: Path, out: Path, title: str = "", random_baseli
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, key, label in ((axes[0], "r", "ground-truth return"), (axes[1], "success", "success rate")):
         ax.plot(ep["timesteps"], ep[key], ".", alpha=0.15, color="tab:blue", ms=3)
-        ax.plot(ep["timesteps"], smooth(ep[key], window), color="tab:blue", label=f"PPO (moving avg {window})")
+        ax.plot(ep["timesteps"], smooth(ep[key], window), color="tab:blue", label=f"{agent} (moving avg {window})")
         if random_baseline and key in random_baseline:
             ax.axhline(random_baseline[key], color="tab:red", ls="--", label="random policy")
         ax.set_xlabel("env steps")
