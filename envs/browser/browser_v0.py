@@ -292,8 +292,11 @@ class BrowserEnv(GuardedCalls, gym.Env, EzPickle):
                     if self.task.init:
                         self._call("page init", lambda: page.evaluate(self.task.init))
                     if load == "page load":
-                        self._call("warm-up setup", lambda: page.evaluate(self._reset_js, 0))
-                        self._call("warm-up end", lambda: page.evaluate(STOP_TIMERS_JS))
+                        try:
+                            self._call("warm-up setup", lambda: page.evaluate(self._reset_js, 0))
+                            self._call("warm-up end", lambda: page.evaluate(STOP_TIMERS_JS))
+                        except PageFailure:  # the warm-up navigated away (or closed its page) before its
+                            page = self.session.ensure_page()  # timers stopped: the load below undoes it
                 self._loaded = True
             episode_seed = int(self.np_random.integers(0, 2**31 - 1))
             out = self._call("task setup", lambda: page.evaluate(self._reset_js, episode_seed))

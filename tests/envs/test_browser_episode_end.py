@@ -87,6 +87,25 @@ LEAKY_SETUP = ("(seed) => { episode.done = false; episode.success = false; broke
                "setInterval(() => { document.body.style.background = 'red'; }, 5); } return 'Click ok.'; }")
 
 
+def test_a_warm_up_that_navigates_away_at_once_still_gives_the_first_episode(tmp_path):
+    # the warm-up's setup navigates and never returns: its call fails on the navigation (what the
+    # leaky warm-up below does when a loaded machine runs its 30 ms timer before the timers stop)
+    leak = "location.href = 'other.html'; return new Promise(() => {});"
+    (tmp_path / "index.html").write_text(PAGE)
+    (tmp_path / "other.html").write_text("<!DOCTYPE html><html><body>another page</body></html>")
+    setup = ("(seed) => { episode.done = false; episode.success = false; broken = false; "
+             f"if (seed === 0) {{ {leak} }} return 'Click ok.'; }}")
+    (tmp_path / "task.json").write_text(json.dumps(dict(TASK, name="leaving-warm-up", setup=setup)))
+    e = gym.make("rewardgym/Browser-v0", task_dir=str(tmp_path))
+    try:
+        e.reset(seed=1)
+        assert e.unwrapped.session.page.url == e.unwrapped.page_url
+        _, reward, terminated, _, info = _press(e, "ok")
+        assert info["success"] and reward == 1.0 and terminated and "failure" not in info
+    finally:
+        e.close()
+
+
 def test_the_warm_up_episode_leaves_nothing_running_into_the_first(tmp_path):
     import time
 
