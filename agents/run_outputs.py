@@ -49,7 +49,8 @@ def write_run_outputs(cfg: DictConfig, run_dir: Path, metrics: dict, policy, vec
     if "random_policy" in metrics:
         baseline = {"r": metrics["random_policy"]["return_mean"], "success": metrics["random_policy"]["success_rate"]}
     title = f"{cfg.env.id} {env_kwargs(cfg.env)} reward={metrics['reward']} seed={cfg.seed}"
-    algo = {"ppo": "PPO", "sac": "SAC", "rllib_ppo": "RLlib PPO"}.get(str(cfg.agent.get("algo")), str(cfg.agent.get("algo")))
+    algo = str(cfg.agent.get("algo"))
+    algo = {"ppo": "PPO", "sac": "SAC", "rllib_ppo": "RLlib PPO"}.get(algo, algo)
     plot_learning_curve(run_dir, run_dir / "learning_curve.png", title, baseline, agent=algo)
     return metrics
 
