@@ -54,6 +54,8 @@ VARIANTS = {
     # Mesa's llvmpipe renders with LP_NUM_THREADS threads (default: the CPU count) in each worker
     "CLIP, defaults, LP_NUM_THREADS=1": ["reward=clip", "ENV:LP_NUM_THREADS=1"],
     "CLIP, defaults, LP_NUM_THREADS=0 (llvmpipe renders in the calling thread)": ["reward=clip", "ENV:LP_NUM_THREADS=0"],
+    # a machine with CUDA (bench_clip_gpu.py): the model there, float16; the rest as the defaults
+    "CLIP, model on CUDA (reward.device=cuda)": ["reward=clip", "reward.device=cuda"],
 }
 
 
