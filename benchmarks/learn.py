@@ -242,12 +242,24 @@ def reevaluate(out: Path, results: dict) -> int:
 
 
 def run_grid(out: Path, envs, agents, arms: dict[str, list[str]], seeds, steps: int, demos: int, eval_episodes: int,
-             jobs: int, extra: list[str], tag: str = "learn") -> dict:
+             jobs: int, extra: list[str], tag: str = "learn", failures: list | None = None) -> dict:
+    """Runs every (env, agent, arm, seed) cell; returns the finished cells' metrics. With ``failures``
+    (a list), a cell whose run fails (or is killed) is reported on stderr and appended there, and the
+    other cells' results are still returned; without it the first failure is raised."""
     cells = [(e, a, r, s) for e in envs for a in agents for r in arms for s in seeds]
     with ThreadPoolExecutor(max(1, jobs)) as pool:
         futures = {c: pool.submit(run_cell, out, c[0], c[1], c[2], arms[c[2]], c[3], steps, demos, eval_episodes,
                                   extra, tag) for c in cells}
-        return {c: f.result() for c, f in futures.items()}
+        results = {}
+        for c, f in futures.items():
+            try:
+                results[c] = f.result()
+            except RuntimeError as err:
+                if failures is None:
+                    raise
+                failures.append(c)
+                print(f"[{tag}] {err}", file=sys.stderr, flush=True)
+        return results
 
 
 def split_argv(argv: list[str] | None) -> tuple[list[str], list[str], list[str]]:
@@ -282,6 +294,7 @@ def main(argv: list[str] | None = None) -> str:
     seeds = [int(s) for s in parse_list(a.seeds)]
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    failed: list = []
     if a.collect:
         results = collect(out, envs, agents, list(arms), seeds)
         if not results:
@@ -289,12 +302,18 @@ def main(argv: list[str] | None = None) -> str:
         if a.reeval:
             reevaluate(out, results)
     else:
-        results = run_grid(out, envs, agents, arms, seeds, a.steps, a.demos, a.eval_episodes, a.jobs, extra)
+        results = run_grid(out, envs, agents, arms, seeds, a.steps, a.demos, a.eval_episodes, a.jobs, extra,
+                           failures=failed)
+        if not results:
+            raise SystemExit(f"learn: every cell failed ({len(failed)})")
     rows = summarize(results, envs, agents, list(arms), seeds, a.steps)
     text = write_tables(out, rows, ("python benchmarks/learn.py " + " ".join(raw)).strip())
     plot_curves(out, results, envs, agents, list(arms), seeds, a.steps,
                 name=lambda env, agent: env if len(agents) == 1 else f"{env}_{agent}")
     print(text)
+    if failed:  # the finished cells are tabulated above; say which were not and exit non-zero
+        raise SystemExit("learn: failed cells, not in the tables: "
+                         + ", ".join(f"{e}/{ag}/{r}/seed{sd}" for e, ag, r, sd in failed))
     return text
 
 
