@@ -58,13 +58,9 @@ def test_clip_preset_runs_every_arm_and_agent(tmp_path):
     assert bad.returncode != 0 and "unknown reward arm ['clip_zero']; valid: none, clip_captions" in bad.stderr
 
 
-def test_collect_tabulates_finished_cells_and_runs_nothing(tmp_path):
+def test_collect_tabulates_finished_cells_and_runs_nothing(tmp_path, benchmark_script):
     """--collect writes the tables of whichever cells finished (different arms per env allowed)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("learn_bench", ROOT / "benchmarks" / "learn.py")
-    learn = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(learn)
+    learn = benchmark_script("learn")
     out = tmp_path / "grid"
     for env, arm, seed, success in [("humanoid_kneel", "none", 0, 1.0), ("humanoid_kneel", "clip_a0", 0, 0.9),
                                     ("humanoid_kneel", "clip_a0", 1, 0.7), ("humanoid_lotus", "none", 0, 0.5)]:
@@ -83,14 +79,10 @@ def test_collect_tabulates_finished_cells_and_runs_nothing(tmp_path):
         learn.main(["--envs", "humanoid_stand", "--arms", "none=reward=none", "--out", str(out), "--collect"])
 
 
-def test_reeval_adds_success_at_any_step_to_older_cells(tmp_path):
+def test_reeval_adds_success_at_any_step_to_older_cells(tmp_path, benchmark_script):
     """--collect --reeval: a cell measured before success at any step was recorded is evaluated
     again exactly as training did (its stored last-step success comes out the same)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("learn_bench", ROOT / "benchmarks" / "learn.py")
-    learn = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(learn)
+    learn = benchmark_script("learn")
     out = tmp_path / "grid"
     run = out / "cartpole" / "ppo" / "none" / "seed0"
     train = subprocess.run([sys.executable, "-m", "rewardgym.agents.train", "env=cartpole", "reward=none", "seed=0",
@@ -113,13 +105,9 @@ def test_reeval_adds_success_at_any_step_to_older_cells(tmp_path):
                     "--collect", "--reeval"])
 
 
-def test_arms_keep_list_values_in_one_piece():
+def test_arms_keep_list_values_in_one_piece(benchmark_script):
     """An arm's override may hold a list (``reward.baseline_prompts=[a,b]``): the commas and pluses inside
     its brackets do not split arms or overrides."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("learn_bench", ROOT / "benchmarks" / "learn.py")
-    learn = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(learn)
+    learn = benchmark_script("learn")
     arms = learn.parse_arms(None, "a=reward=clip+reward.baseline_prompts=[x y,z+w],b=reward=none")
     assert arms == {"a": ["reward=clip", "reward.baseline_prompts=[x y,z+w]"], "b": ["reward=none"]}

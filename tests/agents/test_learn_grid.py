@@ -1,13 +1,12 @@
 """benchmarks/learn.py's grid: a cell whose run fails (or is killed) does not lose the others' table."""
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-learn = pytest.importorskip("learn")
+
+@pytest.fixture
+def learn(benchmark_script):
+    return benchmark_script("learn")
 
 
 def _fake_cell(out, env, agent, arm, overrides, seed, steps, demos, eval_episodes, extra, tag="learn"):
@@ -21,7 +20,7 @@ def _fake_cell(out, env, agent, arm, overrides, seed, steps, demos, eval_episode
     return metrics
 
 
-def test_run_grid_reports_failed_cells_and_keeps_the_rest(tmp_path, monkeypatch, capsys):
+def test_run_grid_reports_failed_cells_and_keeps_the_rest(learn, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(learn, "run_cell", _fake_cell)
     arms = {"constant": ["reward=constant"]}
     failures = []
@@ -34,7 +33,7 @@ def test_run_grid_reports_failed_cells_and_keeps_the_rest(tmp_path, monkeypatch,
         learn.run_grid(tmp_path / "again", ["humanoid_stand"], ["sac"], arms, [0, 1], 100, 0, 2, 1, [])
 
 
-def test_main_tabulates_the_finished_cells_then_exits_naming_the_failed_ones(tmp_path, monkeypatch, capsys):
+def test_main_tabulates_the_finished_cells_then_exits_naming_the_failed_ones(learn, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(learn, "run_cell", _fake_cell)
     monkeypatch.setattr(learn, "plot_curves", lambda *a, **k: None)   # curves need monitor files
     with pytest.raises(SystemExit, match="failed cells, not in the tables: humanoid_stand/sac/constant/seed1"):

@@ -10,7 +10,6 @@ useful in 3 steps; the test shows the plumbing: the rows' boxes reach the reward
 reach the trainer's logs, and the weights move because of them (a constant reward leaves
 them unchanged).
 """
-import importlib.util
 import json
 import os
 import subprocess
@@ -32,22 +31,15 @@ SAMPLE = ROOT / "assets" / "gui" / "sample"   # made by rewardgym-record-groundi
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def _bench(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def grpo(benchmark_script):
+    return benchmark_script("grpo_grounding")
 
 
 @pytest.fixture(scope="module")
-def grpo():
-    return _bench("grpo_grounding")
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
+def tiny_model(tmp_path_factory, benchmark_script):
     """The folder of a tiny random Qwen2.5-VL and its processor."""
-    return _bench("tiny_vlm").save(tmp_path_factory.mktemp("tiny_vlm"), seed=0)
+    return benchmark_script("tiny_vlm").save(tmp_path_factory.mktemp("tiny_vlm"), seed=0)
 
 
 class Recorded:
