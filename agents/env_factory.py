@@ -117,7 +117,8 @@ def make_env(
         env = FiniteActionCheck(env)
         if success_rule is not None or env_cfg.id in CLASSIC_TASKS:
             env = ClassicTask(env, success_rule)
-        # A resumed run appends to its Monitor files; a new one writes the header first.
+        # A resumed run appends to its Monitor files; a new one writes the header first (a run
+        # starting from scratch in a used run dir has had the old files removed: clear_monitors).
         fresh = monitor_path is None or not Path(monitor_path + ".monitor.csv").exists()
         env = Monitor(env, filename=monitor_path, info_keywords=("success",), override_existing=fresh)
         if factory is not None:
@@ -128,6 +129,18 @@ def make_env(
         return env
 
     return _thunk
+
+
+def clear_monitors(run_dir: Path) -> int:
+    """Removes the Monitor files an earlier run left in ``run_dir/monitor/`` (called when a run
+    starts from scratch there), so that its episodes, learning curve and ``train_last100`` are its
+    own rather than appended to a killed or finished run's. Returns how many were removed."""
+    old = sorted((Path(run_dir) / "monitor").glob("*.monitor.csv"))
+    for path in old:
+        path.unlink()
+    if old:
+        print(f"[rewardgym] starting from scratch in {run_dir}: removed the {len(old)} Monitor file(s) of an earlier run")
+    return len(old)
 
 
 def env_thunks(env_cfg: DictConfig, factory: Callable | None, wrappers: Sequence[Callable[[gym.Env], gym.Env]],

@@ -59,7 +59,7 @@ def run(cfg: DictConfig, run_dir: Path, on_eval=None) -> dict:
 
     from .algorithms import algo_kwargs, algo_name, algorithm_class, check_agent, scoring
     from .callbacks import InfoLoggerCallback, ResumableCheckpoint, latest_checkpoint, latest_replay_buffer
-    from .env_factory import build_vec_env, reward_factory, reward_name
+    from .env_factory import build_vec_env, clear_monitors, reward_factory, reward_name
     from .run_outputs import write_run_outputs
 
     if cfg.get("torch_threads"):
@@ -73,6 +73,8 @@ def run(cfg: DictConfig, run_dir: Path, on_eval=None) -> dict:
     resumed = latest_checkpoint(ckpt_dir) if cfg.resume else None
     if cfg.resume and resumed is None:
         print(f"[rewardgym] resume=true but no checkpoint in {ckpt_dir}: starting from scratch")
+    if resumed is None:
+        clear_monitors(run_dir)
 
     with user_input("config"):
         algo, algo_args = algo_name(agent), algo_kwargs(agent)

@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from rewardgym.errors import user_input
 
 from ..callbacks import read_state, write_state
-from ..env_factory import env_thunks, extra_wrappers, reward_factory, reward_name
+from ..env_factory import clear_monitors, env_thunks, extra_wrappers, reward_factory, reward_name
 from .envs import GT_LENGTH, GT_RETURN, GT_SUCCESS, EnvSpec, check_picklable
 
 CKPT_PREFIX = "rllib_"
@@ -145,6 +145,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     state = read_state(ckpt_dir) if cfg.resume else None
     if cfg.resume and state is None:
         print(f"[rewardgym] resume=true but no checkpoint in {ckpt_dir}: starting from scratch")
+    if state is None:
+        clear_monitors(run_dir)
     n_runners = int(agent.env_runners.num)
     with user_input("config"):
         factory = reward_factory(cfg.reward)

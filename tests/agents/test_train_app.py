@@ -56,6 +56,26 @@ def test_resume_continues_step_count(finished_run, tmp_path):
         "train_last100"]["episodes"], "the resumed run appends to the Monitor files"
 
 
+def test_a_run_from_scratch_in_a_used_dir_keeps_only_its_own_episodes(finished_run, tmp_path):
+    """Run again in a finished run's dir without resume=true (or with it and no checkpoint): the new
+    run's Monitor files, learning curve and train_last100 are its own, not appended to the old run's."""
+    from rewardgym.agents.monitor_data import load_episodes
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(finished_run, run_dir)
+    shutil.rmtree(run_dir / "checkpoints")
+    before = len(load_episodes(finished_run)["r"])
+    stale = (run_dir / "monitor" / "env0.monitor.csv").read_text()
+    out = _run(FAST + ["agent.total_timesteps=256", f"hydra.run.dir={run_dir}", "resume=true"], tmp_path)
+    assert "no checkpoint" in out.stdout and "removed the 2 Monitor file(s) of an earlier run" in out.stdout
+    text = (run_dir / "monitor" / "env0.monitor.csv").read_text()
+    assert text.count("t_start") == 1 and text.splitlines()[0] != stale.splitlines()[0], "one fresh header"
+    now = len(load_episodes(run_dir)["r"])
+    assert 0 < now < before, (now, before)  # 256 steps of CartPole are fewer episodes than 512
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert m["resumed_from_steps"] == 0 and m["train_last100"]["episodes"] == min(now, 100)
+
+
 @pytest.mark.parametrize("args, needle", [
     (["env=nope"], "unknown env 'nope'. Valid choices: browser, browser_click_button,"),
     (["reward=magic"], "unknown reward 'magic'. Valid choices: auto, clip, constant, gaussian,"),
