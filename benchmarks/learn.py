@@ -27,7 +27,11 @@ into ``--out``:
     nice -n 10 .venv/bin/python benchmarks/learn.py --envs cartpole --preset clip --steps 100000
 
 Extra ``rewardgym-train`` overrides for every run go after ``--`` (e.g. ``-- agent.n_envs=8``).
-A finished cell (its ``metrics.json`` exists) is not run again: delete it to redo. ``--collect``
+A finished cell (its ``metrics.json`` exists) is not run again: delete it to redo. A cell that
+was killed part-way runs again with ``resume=true``: from its last checkpoint when there is one
+(``--checkpoint-every N`` env steps; default none before the end, which keeps long grids small on
+disk; a SAC checkpoint holds its replay buffer unless ``-- agent.replay_buffer.checkpoint=false``),
+else from scratch. ``--collect``
 runs nothing and writes the tables and curves of whichever cells of the grid have finished
 (e.g. after several invocations into one ``--out`` with different arms per env); with ``--reeval``
 it first evaluates again the finished cells measured before success at any step was recorded
@@ -64,13 +68,14 @@ def _train_cmd() -> list[str]:
 
 
 def run_cell(out: Path, env: str, agent: str, arm: str, overrides: list[str], seed: int, steps: int, demos: int,
-             eval_episodes: int, extra: list[str], tag: str = "learn") -> dict:
+             eval_episodes: int, extra: list[str], tag: str = "learn", checkpoint_every: int = 0) -> dict:
     run_dir = out / env / agent / arm / f"seed{seed}"
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():
         return json.loads(metrics_path.read_text())
     args = [f"env={env}", f"agent={agent}", *overrides, f"seed={seed}", f"agent.total_timesteps={steps}",
-            f"eval.episodes={eval_episodes}", f"hydra.run.dir={run_dir}", "checkpoint_freq=1000000"]
+            f"eval.episodes={eval_episodes}", f"hydra.run.dir={run_dir}", "resume=true",
+            f"checkpoint_freq={checkpoint_every if checkpoint_every > 0 else max(steps, 1_000_000)}"]
     if demos:
         args.append(f"agent.demos={demos}")
     t0 = time.perf_counter()
@@ -242,14 +247,15 @@ def reevaluate(out: Path, results: dict) -> int:
 
 
 def run_grid(out: Path, envs, agents, arms: dict[str, list[str]], seeds, steps: int, demos: int, eval_episodes: int,
-             jobs: int, extra: list[str], tag: str = "learn", failures: list | None = None) -> dict:
+             jobs: int, extra: list[str], tag: str = "learn", failures: list | None = None,
+             checkpoint_every: int = 0) -> dict:
     """Runs every (env, agent, arm, seed) cell; returns the finished cells' metrics. With ``failures``
     (a list), a cell whose run fails (or is killed) is reported on stderr and appended there, and the
     other cells' results are still returned; without it the first failure is raised."""
     cells = [(e, a, r, s) for e in envs for a in agents for r in arms for s in seeds]
     with ThreadPoolExecutor(max(1, jobs)) as pool:
         futures = {c: pool.submit(run_cell, out, c[0], c[1], c[2], arms[c[2]], c[3], steps, demos, eval_episodes,
-                                  extra, tag) for c in cells}
+                                  extra, tag, checkpoint_every) for c in cells}
         results = {}
         for c, f in futures.items():
             try:
@@ -283,12 +289,17 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--demos", type=int, default=0, help="behaviour-clone N expert demos first (every arm alike)")
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="checkpoint each run every N env steps, so a killed grid continues where it stopped "
+                        "when run again (default 0: only at the end)")
     p.add_argument("--out", default="outputs/learn")
     p.add_argument("--collect", action="store_true",
                    help="run nothing: tables and curves of the cells already finished under --out")
     p.add_argument("--reeval", action="store_true",
                    help="with --collect: first evaluate again the finished cells that lack success at any step")
     a = p.parse_args(argv)
+    if a.checkpoint_every < 0:
+        raise SystemExit(f"learn: --checkpoint-every must be >= 0 env steps, got {a.checkpoint_every}")
     arms = parse_arms(a.preset, a.arms, a.rewards)
     envs, agents = parse_list(a.envs), parse_list(a.agents, AGENTS, "agent")
     seeds = [int(s) for s in parse_list(a.seeds)]
@@ -303,7 +314,7 @@ def main(argv: list[str] | None = None) -> str:
             reevaluate(out, results)
     else:
         results = run_grid(out, envs, agents, arms, seeds, a.steps, a.demos, a.eval_episodes, a.jobs, extra,
-                           failures=failed)
+                           failures=failed, checkpoint_every=a.checkpoint_every)
         if not results:
             raise SystemExit(f"learn: every cell failed ({len(failed)})")
     rows = summarize(results, envs, agents, list(arms), seeds, a.steps)
