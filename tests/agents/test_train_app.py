@@ -148,6 +148,9 @@ def test_eval_app(finished_run, tmp_path):
     stats = json.loads((run_dir / "eval.json").read_text())
     assert stats["episodes"] == 2 and 0 <= stats["success_rate"] <= 1
     assert (run_dir / "eval.mp4").stat().st_size > 1000
+    again = subprocess.run([sys.executable, "-m", "rewardgym.agents.evaluate", str(run_dir), "--episodes", "3",
+                            "--final-frames"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "final frames:" in again.stdout and (run_dir / "final_frames.png").stat().st_size > 3000
     bad = subprocess.run([sys.executable, "-m", "rewardgym.agents.evaluate", str(tmp_path / "nope")],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not a rewardgym run dir" in bad.stderr
