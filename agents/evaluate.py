@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         write_mp4(video, frames)
     if finals:
         write_final_frames(args.run_dir / "final_frames.png", finals, episodes,
-                           f"{args.run_dir.name}: success {stats['success_rate']:.0%} "
+                           f"{'/'.join(args.run_dir.resolve().parts[-2:])}: success {stats['success_rate']:.0%} "
                            f"({args.episodes} episodes from seed {args.seed})")
     (args.run_dir / "eval.json").write_text(json.dumps(stats, indent=2))
     print(json.dumps(stats, indent=2))
