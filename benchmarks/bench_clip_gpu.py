@@ -8,7 +8,7 @@ Part 1, the model alone, for each model and batch size:
 * ``forward``: the image tower alone on a batch already on the device and normalised.
 
 Each is the median of ``--repeats`` timed calls after two warm-up calls, synchronised. Models:
-the bundled ``rewardgym-clip-small`` (96 px) and open_clip's ``ViT-B-32`` and ``ViT-L-14``
+the default bundled ``rewardgym-clip-small-64`` (64 px) and open_clip's ``ViT-B-32`` and ``ViT-L-14``
 architectures (224 px; VLM-RM's models are of this family) built with random weights: nothing
 is downloaded, and the speed of a forward does not depend on the values of the weights.
 ``--dtype auto`` is float16 on CUDA (the reward's default).
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-MODELS = ("rewardgym-clip-small", "ViT-B-32", "ViT-L-14")
+MODELS = ("rewardgym-clip-small-64", "ViT-B-32", "ViT-L-14")
 
 
 def _sync(device: str) -> None:

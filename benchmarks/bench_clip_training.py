@@ -50,6 +50,8 @@ VARIANTS = {
     **{f"CLIP, per rollout, subproc envs, chunks of {n}{' in a thread' if thread else ''}": chunked(n, thread)
        for thread, sizes in ((False, (32, 64)), (True, (16, 32, 64))) for n in sizes},
     "CLIP, defaults (no overrides)": ["reward=clip"],
+    # the earlier default model: the same recipe at 96 px (most of the humanoid learning tables)
+    "CLIP, defaults, 96-px model (reward.model=rewardgym-clip-small)": ["reward=clip", "reward.model=rewardgym-clip-small"],
     "CLIP, defaults, the model's own forward (REWARDGYM_CLIP_FAST=0)": ["reward=clip", "ENV:REWARDGYM_CLIP_FAST=0"],
     # Mesa's llvmpipe renders with LP_NUM_THREADS threads (default: the CPU count) in each worker
     "CLIP, defaults, LP_NUM_THREADS=1": ["reward=clip", "ENV:LP_NUM_THREADS=1"],

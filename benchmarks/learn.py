@@ -7,8 +7,9 @@ start. An arm is a name and its ``rewardgym-train`` overrides; the presets:
 
 * ``keypoint`` (KAGI, issue-13 style): ``none`` (ground truth), ``keypoint``, ``constant``;
 * ``clip`` (VLM-RM style): ``none``, ``clip_captions`` (the caption-only bundled CLIP, the
-  zero-shot stand-in), ``clip_graded`` (the default bundled CLIP, trained partly on graded
-  targets), ``constant``.
+  zero-shot stand-in), ``clip_graded`` (the 96-px bundled CLIP trained partly on graded targets,
+  ``rewardgym-clip-small``: the default when the earlier tables were made), ``clip_graded_64`` (the
+  same recipe at 64 px, ``rewardgym-clip-small-64``: the default now), ``constant``.
 
 ``--arms name=override+override,...`` adds arms of your own (``+`` separates overrides). Written
 into ``--out``:
@@ -55,10 +56,12 @@ PRESETS: dict[str, dict[str, list[str]]] = {
     "keypoint": {"none": ["reward=none"], "keypoint": ["reward=keypoint"], "constant": ["reward=constant"]},
     "clip": {"none": ["reward=none"],
              "clip_captions": ["reward=clip", "reward.model=rewardgym-clip-captions"],
-             "clip_graded": ["reward=clip"],
+             "clip_graded": ["reward=clip", "reward.model=rewardgym-clip-small"],
+             "clip_graded_64": ["reward=clip"],
              "constant": ["reward=constant"]},
 }
 COLORS = {"none": "tab:green", "keypoint": "tab:blue", "clip_captions": "tab:purple", "clip_graded": "tab:blue",
+          "clip_graded_64": "tab:cyan",
           "constant": "tab:gray"}
 AGENTS = ("ppo", "sac")
 

@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--policy-runs", default="", help="comma list of rewardgym-train run dirs on the humanoid pose "
                    "scene whose policies' states make the --policy frames (hard negatives)")
     p.add_argument("--test-fraction", type=float, default=0.15, help="test frames per source, as a fraction of train")
-    p.add_argument("--size", type=int, default=96, help="model input resolution")
+    p.add_argument("--size", type=int, default=64, help="model input resolution (64: the default bundled model; 96: rewardgym-clip-small and -captions)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", choices=("both", "train", "test"), default="both", help="which split(s) to render")
     a = p.parse_args(argv)

@@ -1,6 +1,7 @@
 """``rewardgym-train-clip``: trains the small open_clip model on ``rewardgym-make-clip-data`` output.
 
-The model is open_clip's ``CLIP`` built from the config ``assets/clip/rewardgym-clip-small.json``
+The model is open_clip's ``CLIP`` built from the default bundled config (``assets/clip/rewardgym-clip-small-64.json``;
+``--config`` names another, e.g. the 96-px ``rewardgym-clip-small.json``)
 (registered with ``open_clip.add_model_config``), with open_clip's tokenizer, trained from
 scratch (no weights are loaded). Loss: CLIP's symmetric contrastive loss (InfoNCE over
 image->text and text->image logits, learnable temperature) with label-aware targets: a batch
@@ -81,7 +82,7 @@ def save_fp16_state_dict(model, path: Path) -> None:
     torch.save(sd, path)
 
 
-def plot_loss(history: list[float], path: Path, steps_per_epoch: int) -> None:
+def plot_loss(history: list[float], path: Path, steps_per_epoch: int, title: str = "CLIP") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,7 +96,7 @@ def plot_loss(history: list[float], path: Path, steps_per_epoch: int) -> None:
     ax.plot((np.arange(len(smooth)) + k - 1) / steps_per_epoch, smooth, label=f"mean of {k} steps")
     ax.set_xlabel("epoch")
     ax.set_ylabel("contrastive loss")
-    ax.set_title("rewardgym-clip-small training loss")
+    ax.set_title(f"{title} training loss")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -171,7 +172,7 @@ def train(data_dir, out, epochs: int = 10, batch_size: int = 128, lr: float = 5e
     model.eval()
     ckpt = out / f"{name}.pt"
     save_fp16_state_dict(model, ckpt)
-    plot_loss(history, out / "loss_curve.png", steps_per_epoch)
+    plot_loss(history, out / "loss_curve.png", steps_per_epoch, name)
     metrics = {"model": name, "device": device, "torch_threads": torch.get_num_threads(), "seed": seed,
                "epochs": epochs, "batch_size": batch_size, "lr": lr, "graded_beta": graded_beta, "steps": step,
                "train_frames": n,

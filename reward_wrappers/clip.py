@@ -133,7 +133,7 @@ class CLIPScorer:
         alpha: goal-baseline regularisation strength in [0, 1].
         model: open_clip model name or a local open_clip config ``.json`` (or a transformers
             CLIP directory with ``backend="transformers"``). Default: rewardgym's bundled
-            offline model ``rewardgym-clip-small`` (assets/clip).
+            offline model ``rewardgym-clip-small-64`` (assets/clip; 64-px input).
         pretrained: local checkpoint path or open_clip tag of weights already on disk. Nothing
             is downloaded.
         backend: "open_clip" or "transformers".

@@ -4,7 +4,10 @@
 # rewardgym's training stack at the versions this checkout is tested with. torch, torchvision,
 # timm, numpy, tensorboard, matplotlib and the like are expected there already.
 # Then, on that machine: bash benchmarks/gpu_check.sh (it installs .whl/*.whl and this checkout into
-# /tmp/site). The wheels (13 MB) and the checkout travel together under the device's 64 MiB limit.
+# /tmp/site). The wheels (13 MB) and the checkout travel together under the device's 64 MiB limit:
+# the three bundled CLIP checkpoints are 17.4 MB each, so move the two 96-px ones
+# (assets/clip/rewardgym-clip-small.pt, rewardgym-clip-captions.pt) out of the tree for the call
+# (the benchmark uses only the default, rewardgym-clip-small-64) and back afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}

@@ -36,7 +36,7 @@ def test_learning_benchmark_end_to_end(tmp_path):
 
 @pytest.mark.slow
 def test_clip_preset_runs_every_arm_and_agent(tmp_path):
-    """benchmarks/learn.py --preset clip: ground truth, both bundled CLIPs and the constant control,
+    """benchmarks/learn.py --preset clip: ground truth, the three bundled CLIPs and the constant control,
     under PPO and SAC, one table row and one curve per (env, agent)."""
     out = tmp_path / "bench"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "learn.py"), "--envs", "humanoid_kneel", "--preset", "clip",
@@ -46,7 +46,7 @@ def test_clip_preset_runs_every_arm_and_agent(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert [(r["agent"], r["reward"]) for r in rows] == [
-        (a, r) for a in ("ppo", "sac") for r in ("none", "clip_captions", "clip_graded", "constant")]
+        (a, r) for a in ("ppo", "sac") for r in ("none", "clip_captions", "clip_graded", "clip_graded_64", "constant")]
     for agent in ("ppo", "sac"):
         assert (out / f"curve_humanoid_kneel_{agent}.png").stat().st_size > 5000
         run_dir = out / "humanoid_kneel" / agent / "clip_captions" / "seed0"

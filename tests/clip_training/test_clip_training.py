@@ -171,7 +171,7 @@ def test_bundled_checkpoint_is_small_and_classifies_fresh_frames():
 
     assert _bundled().stat().st_size <= 25 * 2**20
     enc = load_clip(None, None, "open_clip", "cpu", "float32")  # the CLIP reward's default
-    assert enc.image_size == 96 and BUNDLED_MODEL_NAME in str(_bundled())
+    assert enc.image_size == 64 and BUNDLED_MODEL_NAME in str(_bundled())
     names = list(TASKS)
     text = enc.encode_text([TASKS[n].goal_prompts[0] for n in names]).numpy()
     text /= np.linalg.norm(text, axis=1, keepdims=True)

@@ -162,13 +162,14 @@ def test_scored_frames_render_at_the_model_input_size():
     from rewardgym.reward_wrappers.batched import pop_request
     from rewardgym.reward_wrappers.clip_models import input_size
 
-    assert input_size(None) == 96, "the bundled model's input, read from its config alone"
+    assert input_size(None) == 64, "the default bundled model's input, read from its config alone"
+    assert input_size("rewardgym-clip-small") == 96
     reward = CLIPReward(goal_prompts=["x"], frame_size="auto", frame_antialias=False)
-    assert reward.wrapper_kwargs["frame_size"] == 96
+    assert reward.wrapper_kwargs["frame_size"] == 64
     env = reward(gym.make("rewardgym/HumanoidPose-v0", task="kneel"))  # no render_mode needed: render_frame
     env.reset(seed=0)
     frame = pop_request(env.step(env.action_space.sample())[-1]).input
-    assert frame.shape == (96, 96, 3) and frame.dtype == np.uint8 and frame.std() > 0
+    assert frame.shape == (64, 64, 3) and frame.dtype == np.uint8 and frame.std() > 0
     # a Gymnasium env has no render_frame: its own render() is scored (and resized by the scorer)
     cart = CLIPReward(goal_prompts=["x"], frame_size=32)(gym.make("CartPole-v1", render_mode="rgb_array"))
     cart.reset(seed=0)

@@ -103,7 +103,7 @@ def test_transformers_backend_missing_directory_says_how(tmp_path):
 
 def test_bundled_checkpoint_not_installed_is_one_clear_error(tmp_path, monkeypatch):
     pytest.importorskip("open_clip")
-    (tmp_path / "rewardgym-clip-small.json").write_text(
+    (tmp_path / f"{clip_models.BUNDLED_MODEL_NAME}.json").write_text(
         '{"embed_dim": 16, "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, '
         '"patch_size": 16}, "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 16, "heads": 2, '
         '"layers": 1}}')
