@@ -1,8 +1,8 @@
 """``rewardgym-train-clip``: trains the small open_clip model on ``rewardgym-make-clip-data`` output.
 
-The model is open_clip's ``CLIP`` built from the default bundled config (``assets/clip/rewardgym-clip-small-64.json``;
-``--config`` names another, e.g. the 96-px ``rewardgym-clip-small.json``)
-(registered with ``open_clip.add_model_config``), with open_clip's tokenizer, trained from
+The model is open_clip's ``CLIP`` built from the default bundled config
+``assets/clip/rewardgym-clip-small-64.json`` (``--config`` names another, e.g. the 96-px
+``rewardgym-clip-small.json``; registered with ``open_clip.add_model_config``), with open_clip's tokenizer, trained from
 scratch (no weights are loaded). Loss: CLIP's symmetric contrastive loss (InfoNCE over
 image->text and text->image logits, learnable temperature) with label-aware targets: a batch
 holds many frames of the same class, so every caption of a frame's class counts as a positive

@@ -17,7 +17,7 @@ import numpy as np
 
 # the default: captions + graded targets from the pose tasks' rewards, 64-px input (assets/clip/MODEL_CARD.md)
 BUNDLED_MODEL_NAME = "rewardgym-clip-small-64"
-# every model shipped in assets/clip (same architecture): "rewardgym-clip-small" is the same recipe at
+# every model shipped in assets/clip (one architecture, two input sizes): "rewardgym-clip-small" is the same recipe at
 # 96 px (the earlier default: most of the learning tables were measured with it);
 # "rewardgym-clip-captions" (96 px) was trained on the same frames and captions without any reward supervision
 BUNDLED_MODELS = (BUNDLED_MODEL_NAME, "rewardgym-clip-small", "rewardgym-clip-captions")
