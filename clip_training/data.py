@@ -250,12 +250,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--policy-runs", default="", help="comma list of rewardgym-train run dirs on the humanoid pose "
                    "scene whose policies' states make the --policy frames (hard negatives)")
     p.add_argument("--test-fraction", type=float, default=0.15, help="test frames per source, as a fraction of train")
-    p.add_argument("--size", type=int, default=64, help="model input resolution (64: the default bundled model; 96: rewardgym-clip-small and -captions)")
+    p.add_argument("--size", type=int, default=None,
+                   help="model input resolution in pixels (default: the default bundled model's, read from its config; "
+                   "96 for rewardgym-clip-small and -captions)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", choices=("both", "train", "test"), default="both", help="which split(s) to render")
     a = p.parse_args(argv)
     if not 0 < a.test_fraction <= 1:
         raise SystemExit(f"--test-fraction must be in (0, 1], got {a.test_fraction}")
+    if a.size is None:
+        from rewardgym.reward_wrappers.clip_models import input_size
+
+        a.size = input_size(None)
+    if a.size < 8:
+        raise SystemExit(f"--size must be at least 8 pixels, got {a.size}")
     counts = {s: getattr(a, s) for s in SOURCES if getattr(a, s) > 0}
     runs = tuple(r for r in a.policy_runs.split(",") if r)
     if ("policy" in counts) != bool(runs):

@@ -152,6 +152,20 @@ def test_bad_arguments_are_rejected(tmp_path):
         data.load_split(tmp_path, "train")
     with pytest.raises(SystemExit, match="nothing to render"):
         data.main(["--out", str(tmp_path / "x"), "--humanoid", "0", "--cartpole", "0", "--mountaincar", "0"])
+    with pytest.raises(SystemExit, match="--size must be at least 8 pixels, got 4"):
+        data.main(["--out", str(tmp_path / "x"), "--size", "4"])
+
+
+def test_data_size_defaults_to_the_default_bundled_models_input(tmp_path):
+    from rewardgym.clip_training import data
+    from rewardgym.reward_wrappers.clip_models import input_size
+
+    assert data.main(["--out", str(tmp_path / "d"), "--humanoid", "2", "--cartpole", "0", "--mountaincar", "0",
+                      "--split", "train"]) == 0
+    size = json.loads((tmp_path / "d" / "meta.json").read_text())["size"]
+    assert size == input_size(None) == 64
+    with np.load(tmp_path / "d" / "train.npz") as z:
+        assert z["images"].shape[1:3] == (size, size)
 
 
 def _bundled():
