@@ -99,3 +99,12 @@ def test_success_rules_of_classic_control():
     car.reset(seed=0)
     infos = [car.step(1)[4] for _ in range(3)]
     assert not any(i["success"] for i in infos), "a time-limit end is not a success for MountainCar"
+
+
+def test_clip_alpha_comes_from_the_env_config_unless_overridden():
+    """The humanoid configs set ``clip.alpha: 0`` (the learning tables' setting); other envs keep
+    VLM-RM's 0.5; ``reward.alpha=`` on the command line wins over both."""
+    assert _cfg("humanoid_kneel", "reward=clip").reward.alpha == 0.0
+    assert _cfg("cartpole", "reward=clip").reward.alpha == 0.5
+    assert _cfg("humanoid_kneel", "reward=clip", "reward.alpha=0.5").reward.alpha == 0.5
+    assert _cfg("cartpole", "reward=clip", "+env.clip.alpha=1").reward.alpha == 1
