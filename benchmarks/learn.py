@@ -218,6 +218,9 @@ def parse_arms(preset: str | None, arms: str | None, keep: str | None = None) ->
     return out
 
 
+DEFAULT_STEPS = 100_000
+
+
 def collect(out: Path, envs, agents, arms, seeds) -> dict:
     """The finished cells of the grid under ``out`` (their ``metrics.json``), running nothing."""
     cells = [(e, a, r, s) for e in envs for a in agents for r in arms for s in seeds]
@@ -288,7 +291,8 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--arms", default=None, help="extra arms: name=override+override,...")
     p.add_argument("--agents", default="ppo")
     p.add_argument("--seeds", default="0,1,2")
-    p.add_argument("--steps", type=int, default=100_000)
+    p.add_argument("--steps", type=int, default=None,
+                   help="env steps per run (default 100000; with --collect: the runs' own budget, from metrics.json)")
     p.add_argument("--demos", type=int, default=0, help="behaviour-clone N expert demos first (every arm alike)")
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--jobs", type=int, default=1)
@@ -315,7 +319,10 @@ def main(argv: list[str] | None = None) -> str:
             raise SystemExit(f"learn: no finished cells under {out} for these envs, agents, arms and seeds")
         if a.reeval:
             reevaluate(out, results)
+        if a.steps is None:  # the curves' axis and the table's steps column: the longest finished run's budget
+            a.steps = max((int(m.get("total_timesteps", 0)) for m in results.values()), default=0) or DEFAULT_STEPS
     else:
+        a.steps = DEFAULT_STEPS if a.steps is None else a.steps
         results = run_grid(out, envs, agents, arms, seeds, a.steps, a.demos, a.eval_episodes, a.jobs, extra,
                            failures=failed, checkpoint_every=a.checkpoint_every)
         if not results:

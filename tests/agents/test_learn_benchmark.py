@@ -68,12 +68,16 @@ def test_collect_tabulates_finished_cells_and_runs_nothing(tmp_path, benchmark_s
         run.mkdir(parents=True)
         (run / "metrics.json").write_text(json.dumps({
             "eval": {"success_rate": success, "return_mean": 10 * success},
-            "random_policy": {"success_rate": 0.0, "return_mean": 1.0}, "wall_time_s": 5.0}))
+            "random_policy": {"success_rate": 0.0, "return_mean": 1.0}, "wall_time_s": 5.0,
+            "total_timesteps": 3000}))
+    learn.main(["--envs", "humanoid_kneel", "--arms", "none=reward=none", "--seeds", "0", "--out", str(out), "--collect"])
+    assert [r["steps"] for r in csv.DictReader(open(out / "summary.csv"))] == ["3000"], "the runs' own budget, not 100k"
     text = learn.main(["--envs", "humanoid_kneel,humanoid_lotus", "--arms", "clip_a0=reward=clip,none=reward=none",
                        "--seeds", "0,1", "--steps", "1000", "--out", str(out), "--collect"])
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert [(r["env"], r["reward"], r["seeds"]) for r in rows] == [
         ("humanoid_kneel", "clip_a0", "2"), ("humanoid_kneel", "none", "1"), ("humanoid_lotus", "none", "1")]
+    assert {r["steps"] for r in rows} == {"1000"}, "--steps given: it wins"
     assert "| humanoid_kneel | ppo | clip_a0 | 80% ± 10% | 0.90 0.70 |" in text
     with pytest.raises(SystemExit, match="no finished cells"):
         learn.main(["--envs", "humanoid_stand", "--arms", "none=reward=none", "--out", str(out), "--collect"])
