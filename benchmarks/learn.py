@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--agents", default="ppo")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--steps", type=int, default=None,
-                   help="env steps per run (default 100000; with --collect: the runs' own budget, from metrics.json)")
+                   help=f"env steps per run (default {DEFAULT_STEPS}; with --collect: the runs' own budget, from metrics.json)")
     p.add_argument("--demos", type=int, default=0, help="behaviour-clone N expert demos first (every arm alike)")
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--jobs", type=int, default=1)
