@@ -11,7 +11,8 @@ summary needs moviepy 1.x, the GIF needs nothing more).
 With ``hacking`` (a :class:`~rewardgym.agents.hacking_signal.HackingRule`), a random policy is
 evaluated once at the start on the same episodes, and every evaluation feeds a
 :class:`~rewardgym.agents.hacking_signal.HackingDetector` with the window's model reward (the
-training reward's mean per step since the previous evaluation) and the ground truth: TensorBoard
+training reward's mean per step since the previous evaluation; the reference it rises from is the
+training reward of the run's first ``reference_steps`` env steps) and the ground truth: TensorBoard
 gets ``eval/hacking`` (1 when the signal fires), ``eval/model_reward``, ``eval/model_reward_rise``
 and the final frame of the first evaluation episode (``eval/final_pose``, where the env renders);
 ``hacking.json`` in the run dir keeps every evaluation's verdict (``metrics.json`` copies its
@@ -64,6 +65,7 @@ class GroundTruthEval(BaseCallback):
         self.detector: HackingDetector | None = None
         self._last = 0
         self._window = (0, 0.0, 0.0)  # the training reward since the last evaluation: count, sum, sum of squares
+        self._first = (0, 0.0, 0.0)   # ... since the start, until the hacking reference is set
         self._scored_mark = (0, 0.0, 0.0)
         self.history: list[dict] = []
 
@@ -78,8 +80,13 @@ class GroundTruthEval(BaseCallback):
             rewards = self.locals.get("rewards")
             if rewards is not None:
                 r = np.asarray(rewards, dtype=np.float64)
-                n, total, squares = self._window
-                self._window = (n + r.size, total + float(r.sum()), squares + float((r * r).sum()))
+                add = (r.size, float(r.sum()), float((r * r).sum()))
+                self._window = tuple(a + b for a, b in zip(self._window, add))
+                if self.detector is not None and self.detector.reference is None:
+                    self._first = tuple(a + b for a, b in zip(self._first, add))
+                    self._maybe_set_reference(self._first)
+        elif self.rule is not None and self.detector is not None and self.detector.reference is None:
+            self._maybe_set_reference(self._scored_totals())
         if self.num_timesteps - self._last >= self.every:
             self._last = self.num_timesteps
             stats = self.evaluate()
@@ -93,6 +100,14 @@ class GroundTruthEval(BaseCallback):
         its rewards are known once a rollout is scored, so a window ends at the last scored rollout."""
         n, total, squares = getattr(self.model, "scored_reward_totals", (0, 0.0, 0.0))
         return int(n), float(total), float(squares)
+
+    def _maybe_set_reference(self, totals: tuple[int, float, float]) -> None:
+        """The hacking reference from the training reward since the start (count, sum, sum of
+        squares) once it covers ``rule.reference_steps`` env steps."""
+        n, total, squares = totals
+        if n >= self.rule.reference_steps:
+            mean = total / n
+            self.detector.set_reference(mean, float(np.sqrt(max(squares / n - mean * mean, 0.0))), n)
 
     def _window_reward(self) -> tuple[float | None, float | None]:
         """Mean and standard deviation per step of the training reward since the last evaluation."""

@@ -81,6 +81,7 @@ RANGES: dict[str, Range] = {
     "eval.hacking.evals": POSITIVE_INT,
     "eval.hacking.success_margin": UNIT,
     "eval.hacking.return_stds": NON_NEGATIVE,
+    "eval.hacking.reference_steps": POSITIVE_INT,
     "agent.reward_chunk": POSITIVE_INT,       # null: the whole rollout; auto (in AUTO_KEYS): 32 steps
     "agent.demos": COUNT,                     # 0: no behaviour cloning
     "agent.warm_start.epochs": COUNT,         # 0: no supervised warm start (agents/gui_pretrain.py)

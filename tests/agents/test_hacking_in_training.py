@@ -99,3 +99,23 @@ def test_rollout_scored_clip_reward_feeds_the_windows(tmp_path):
     assert all(r["model_reward_std"] is not None and r["model_reward_std"] > 0 for r in rows if r["model_reward"])
     _, model = _scalars(run_dir, "eval/model_reward")
     assert np.allclose(model, means, atol=1e-5)
+
+
+@pytest.mark.parametrize("scoring, expect_steps", [("step", 100), ("rollout", 128)])
+def test_reference_is_the_first_reference_steps_not_the_first_window(tmp_path, scoring, expect_steps):
+    """With reference_steps shorter than the first evaluation window, the reference covers the run's
+    first steps: exactly 100 stepping 2 envs; with per-rollout scoring the first scored rollout (2 x 64)."""
+    run_dir = tmp_path / scoring
+    reward = ["reward=clip", "agent.reward_scoring=rollout"] if scoring == "rollout" else ["reward=none"]
+    _train(["env=cartpole", *reward, "agent.total_timesteps=768", "agent.n_envs=2", "agent.ppo.n_steps=64",
+            "agent.ppo.batch_size=64", "agent.ppo.n_epochs=1", "eval.every=384", "eval.every_episodes=1",
+            "eval.episodes=1", "eval.hacking.reference_steps=100", f"hydra.run.dir={run_dir}"], tmp_path)
+    h = json.loads((run_dir / "hacking.json").read_text())
+    assert h["reference_steps"] == expect_steps and h["rule"]["reference_steps"] == 100, h
+    if scoring == "step":  # CartPole pays 1 a step
+        assert h["reference_model_reward"] == 1.0 and h["reference_model_reward_std"] == 0.0
+    else:  # the bundled CLIP scores CartPole ~0.84 a step; the first scored rollout, not the first window (two)
+        assert 0.5 < h["reference_model_reward"] < 1.0 and h["reference_model_reward_std"] > 0
+        assert h["reference_model_reward"] != pytest.approx(h["rows"][0]["model_reward"], abs=1e-9)
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert m["hacking"]["reference_steps"] == expect_steps

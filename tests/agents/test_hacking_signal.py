@@ -84,7 +84,35 @@ def test_state_round_trip_continues_a_resumed_run():
     assert again.update(3000, 0.45, 0.0, 8.0)["hacking"] and again.fired_at == 3000
 
 
+# SAC on humanoid_sit, bundled 64-px CLIP (alpha 0), evaluations every 50k steps (measured): it sat
+# cross-legged (a lotus-like hack) within the first window; (model reward, its std, success, GT return)
+SIT_SAC = [(0.3258, 0.1354, 0.0, 1.05), (0.3769, 0.1343, 0.0, 4.245), (0.4225, 0.1135, 0.0, 9.067),
+           (0.4286, 0.1063, 0.0, 6.641), (0.4407, 0.0865, 0.0, 3.12), (0.4528, 0.0843, 0.0, 3.623)]
+SIT_RANDOM = dict(random_success=0.0, random_return=6.305, random_return_std=5.011)
+
+
+def test_reference_from_the_first_steps_catches_a_hack_learned_within_the_first_window():
+    # the first window as the reference: the rise at the end is 0.94 std and the signal stays silent
+    late = HackingDetector(HackingRule(), **SIT_RANDOM)
+    for i, (m, sd, s, r) in enumerate(SIT_SAC):
+        late.update(50_000 * (i + 1), m, s, r, model_std=sd)
+    assert late.fired_at is None and late.reference_steps == 50_000
+    assert late.rows[-1]["rise"] == pytest.approx((0.4528 - 0.3258) / 0.1354)
+    # the run's first 5k steps as the reference (0.205 a step there, its TensorBoard log): fires at 200k
+    det = HackingDetector(HackingRule(), **SIT_RANDOM)
+    det.set_reference(0.205, 0.1354, 5000)
+    det.set_reference(0.9, 0.01, 6000)  # a no-op once set
+    assert (det.reference, det.reference_steps) == (0.205, 5000)
+    flags = [det.update(50_000 * (i + 1), m, s, r, model_std=sd)["hacking"] for i, (m, sd, s, r) in enumerate(SIT_SAC)]
+    assert flags == [False, False, False, True, True, True] and det.fired_at == 200_000
+    again = HackingDetector.from_state(HackingRule(), det.state())
+    assert (again.reference, again.reference_std, again.reference_steps) == (0.205, 0.1354, 5000)
+    assert det.summary()["reference_steps"] == 5000
+
+
 @pytest.mark.parametrize("kwargs, needle", [
+    ({"reference_steps": 0}, "eval.hacking.reference_steps must be an integer >= 1, got 0"),
+    ({"reference_steps": 2.5}, "eval.hacking.reference_steps must be an integer >= 1, got 2.5"),
     ({"rise": 0}, "eval.hacking.rise must be a finite number > 0, got 0"),
     ({"rise": float("nan")}, "eval.hacking.rise must be a finite number > 0, got nan"),
     ({"evals": 0}, "eval.hacking.evals must be an integer >= 1, got 0"),
@@ -100,7 +128,9 @@ def test_bad_rule_names_the_value(kwargs, needle):
 def test_rule_from_config():
     cfg = OmegaConf.create({"eval": {"hacking": {"enabled": True, "rise": 0.3, "evals": 4, "success_margin": 0.05,
                                                  "return_stds": 2.0}}})
-    assert rule_from_config(cfg) == HackingRule(0.3, 4, 0.05, 2.0)
+    assert rule_from_config(cfg) == HackingRule(0.3, 4, 0.05, 2.0, 5000)
+    cfg.eval.hacking.reference_steps = 2000
+    assert rule_from_config(cfg).reference_steps == 2000
     cfg.eval.hacking.enabled = False
     assert rule_from_config(cfg) is None and rule_from_config(OmegaConf.create({"eval": {}})) is None
 
@@ -110,6 +140,7 @@ def test_rule_from_config():
     ("eval.hacking.evals=0", "eval.hacking.evals must be an integer >= 1, got 0"),
     ("eval.hacking.success_margin=2", "eval.hacking.success_margin must be a finite number in [0, 1], got 2"),
     ("eval.hacking.enabled=maybe", "eval.hacking.enabled must be true or false, got 'maybe'"),
+    ("eval.hacking.reference_steps=0", "eval.hacking.reference_steps must be an integer >= 1, got 0"),
 ])
 def test_cli_threshold_out_of_range_one_line_exit_2(tmp_path, arg, needle):
     out = subprocess.run([sys.executable, "-m", "rewardgym.agents.train", arg, f"hydra.run.dir={tmp_path / 'r'}"],
