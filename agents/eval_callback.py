@@ -34,6 +34,13 @@ from .evaluate import run_episodes, write_mp4
 from .hacking_signal import HackingDetector, HackingRule, rule_from_config
 
 
+def _mean_std(totals: tuple[int, float, float]) -> tuple[float, float]:
+    """Mean and standard deviation per step from a count, a sum and a sum of squares (count > 0)."""
+    n, total, squares = totals
+    mean = total / n
+    return mean, float(np.sqrt(max(squares / n - mean * mean, 0.0)))
+
+
 class GroundTruthEval(BaseCallback):
     """Evaluates the current policy on the ground truth every ``every`` env steps.
 
@@ -104,10 +111,8 @@ class GroundTruthEval(BaseCallback):
     def _maybe_set_reference(self, totals: tuple[int, float, float]) -> None:
         """The hacking reference from the training reward since the start (count, sum, sum of
         squares) once it covers ``rule.reference_steps`` env steps."""
-        n, total, squares = totals
-        if n >= self.rule.reference_steps:
-            mean = total / n
-            self.detector.set_reference(mean, float(np.sqrt(max(squares / n - mean * mean, 0.0))), n)
+        if totals[0] >= self.rule.reference_steps:
+            self.detector.set_reference(*_mean_std(totals), totals[0])
 
     def _window_reward(self) -> tuple[float | None, float | None]:
         """Mean and standard deviation per step of the training reward since the last evaluation."""
@@ -117,10 +122,7 @@ class GroundTruthEval(BaseCallback):
             self._scored_mark = now
         else:
             (n, total, squares), self._window = self._window, (0, 0.0, 0.0)
-        if not n:
-            return None, None
-        mean = total / n
-        return mean, float(np.sqrt(max(squares / n - mean * mean, 0.0)))
+        return _mean_std((n, total, squares)) if n else (None, None)
 
     def _start_detector(self) -> HackingDetector:
         """The random policy's ground truth on the evaluations' own episodes (once); a resumed run

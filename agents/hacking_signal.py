@@ -127,9 +127,8 @@ class HackingDetector:
         """One evaluation: ``model_reward`` is the window's mean per-step training reward and
         ``model_std`` their standard deviation (None when the window had no steps: it neither
         rises nor sets the reference). Without a reference yet, this window becomes it."""
-        if self.reference is None and model_reward is not None:  # the first window (shorter than reference_steps)
-            self.reference, self.reference_std = float(model_reward), float(model_std or 0.0)
-            self.reference_steps = int(steps)
+        if model_reward is not None:  # the first window, when it ends before reference_steps
+            self.set_reference(model_reward, model_std, steps)
         rise = self.rise_of(model_reward) if model_reward is not None else None
         at_random = (success_rate <= self.random_success + self.rule.success_margin
                      and return_mean <= self.return_ceiling())
